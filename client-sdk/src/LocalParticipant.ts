@@ -1,0 +1,389 @@
+import type { types } from 'mediasoup-client';
+import { LocalTrack, type LocalTrackOwner, type TrackPublishOptions } from './LocalTrack.js';
+import type { ProducerInfo, Role, Source } from './protocol.js';
+import type { ProducerAppData, RtcEngine } from './RtcEngine.js';
+import { RoomEvent, type RoomEventMap } from './RoomEvent.js';
+import { SdkError } from './SdkError.js';
+import type { SignalClient } from './SignalClient.js';
+import type { TypedEmitter } from './TypedEmitter.js';
+
+/** Options of {@link LocalParticipant.enableCamera}. */
+export interface CameraOptions {
+	/** Send 3 simulcast layers so each viewer gets what its link and layout need. Default true. */
+	simulcast?: boolean;
+	/** Camera to use (`MediaDeviceInfo.deviceId`). Default: the browser's choice. */
+	deviceId?: string;
+	/** Capture resolution. Default 1280x720. */
+	resolution?: { width: number; height: number };
+	/** Publish muted. Default false. */
+	muted?: boolean;
+}
+
+/** Options of {@link LocalParticipant.enableMicrophone}. */
+export interface MicrophoneOptions {
+	/** Microphone to use. Default: the browser's choice. */
+	deviceId?: string;
+	/** Publish muted. Default false. */
+	muted?: boolean;
+}
+
+/** Options of {@link LocalParticipant.enableScreenShare}. */
+export interface ScreenShareOptions {
+	/** Also share the tab's/system's audio when the browser offers it (source 'screen-audio'). Default false. */
+	audio?: boolean;
+}
+
+/** @internal What the participant needs from its room. */
+export interface LocalParticipantContext {
+	readonly engine: RtcEngine;
+	readonly signal: SignalClient;
+	readonly events: TypedEmitter<RoomEventMap>;
+	/** Throws unless the room is joined (or resuming a joined session). */
+	assertJoined(): void;
+}
+
+const SIMULCAST_ENCODINGS: types.RtpEncodingParameters[] = [
+	{ scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
+	{ scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
+	{ scaleResolutionDownBy: 1, maxBitrate: 1_200_000, scalabilityMode: 'L1T3' },
+];
+
+/**
+ * This participant: its identity and the tracks it publishes, one per
+ * source.
+ */
+export class LocalParticipant implements LocalTrackOwner {
+	/** Published tracks by source. */
+	readonly tracks = new Map<Source, LocalTrack>();
+
+	readonly #context: LocalParticipantContext;
+	readonly #enabling = new Map<Source, Promise<LocalTrack>>();
+	#id = '';
+	#role: Role | undefined;
+	#displayName = '';
+
+	/** @internal Created by Room. */
+	constructor(context: LocalParticipantContext) {
+		this.#context = context;
+	}
+
+	/** Peer id assigned by the server ('' before joining). */
+	get id(): string {
+		return this.#id;
+	}
+
+	/** Role from the join token (undefined before joining). */
+	get role(): Role | undefined {
+		return this.#role;
+	}
+
+	/** Display name from the join token. */
+	get displayName(): string {
+		return this.#displayName;
+	}
+
+	/** The published track of `source`, if any. */
+	getTrack(source: Source): LocalTrack | undefined {
+		return this.tracks.get(source);
+	}
+
+	/**
+	 * Captures and publishes the camera. If it is already published, resolves
+	 * with that track (switching device when `deviceId` differs).
+	 */
+	enableCamera(options: CameraOptions = {}): Promise<LocalTrack> {
+		return this.#enable('camera', async () => {
+			this.#context.assertJoined();
+			const existing = this.tracks.get('camera');
+			if (existing) {
+				if (options.deviceId && existing.mediaStreamTrack.getSettings().deviceId !== options.deviceId) {
+					await this.unpublishTrack('camera');
+				} else {
+					return existing;
+				}
+			}
+			const { width, height } = options.resolution ?? { width: 1280, height: 720 };
+			const track = await capture(() =>
+				navigator.mediaDevices.getUserMedia({
+					video: {
+						...(options.deviceId ? { deviceId: { exact: options.deviceId } } : {}),
+						width: { ideal: width },
+						height: { ideal: height },
+						frameRate: { ideal: 30 },
+					},
+				}),
+			);
+			return this.#publishCaptured(track, { source: 'camera', simulcast: options.simulcast ?? true, muted: options.muted ?? false });
+		});
+	}
+
+	/** Captures and publishes the microphone (echo cancellation and noise suppression on). */
+	enableMicrophone(options: MicrophoneOptions = {}): Promise<LocalTrack> {
+		return this.#enable('microphone', async () => {
+			this.#context.assertJoined();
+			const existing = this.tracks.get('microphone');
+			if (existing) return existing;
+			const track = await capture(() =>
+				navigator.mediaDevices.getUserMedia({
+					audio: {
+						...(options.deviceId ? { deviceId: { exact: options.deviceId } } : {}),
+						echoCancellation: true,
+						noiseSuppression: true,
+						autoGainControl: true,
+					},
+				}),
+			);
+			return this.#publishCaptured(track, { source: 'microphone', muted: options.muted ?? false });
+		});
+	}
+
+	/**
+	 * Asks the user for a screen, window or tab and publishes it (and its
+	 * audio with `audio: true`). Stopping the share from the browser's own UI
+	 * unpublishes it. Resolves with the video track.
+	 */
+	enableScreenShare(options: ScreenShareOptions = {}): Promise<LocalTrack> {
+		return this.#enable('screen', async () => {
+			const existing = this.tracks.get('screen');
+			if (existing) return existing;
+			this.#context.assertJoined();
+			let stream: MediaStream;
+			try {
+				stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: options.audio ?? false });
+			} catch (error) {
+				throw new SdkError('media_unavailable', `screen capture refused: ${(error as Error).message}`, { cause: error });
+			}
+			const [video] = stream.getVideoTracks();
+			const [audio] = stream.getAudioTracks();
+			if (!video) throw new SdkError('media_unavailable', 'screen capture returned no video');
+			// Text and slides: keep resolution, drop frame rate under congestion.
+			video.contentHint = 'detail';
+			const track = await this.#publishCaptured(video, { source: 'screen' });
+			if (audio) await this.#publishCaptured(audio, { source: 'screen-audio' });
+			return track;
+		});
+	}
+
+	/**
+	 * Publishes a track the application captured itself (a medical device
+	 * feed, a canvas). The SDK does not stop it on unpublish unless
+	 * `stopOnUnpublish` is set.
+	 */
+	async publishTrack(track: MediaStreamTrack, options: TrackPublishOptions): Promise<LocalTrack> {
+		this.#context.assertJoined();
+		if (this.tracks.has(options.source)) {
+			throw new SdkError('client_invalid_state', `a ${options.source} track is already published; unpublish it first`);
+		}
+		const localTrack = new LocalTrack(track, { stopOnUnpublish: false, ...options }, this);
+		this.tracks.set(options.source, localTrack);
+		try {
+			await this.#produce(localTrack);
+		} catch (error) {
+			if (this.tracks.get(options.source) === localTrack) this.tracks.delete(options.source);
+			localTrack.close(localTrack.publishOptions.stopOnUnpublish ?? false);
+			throw SdkError.from(error, 'media_error');
+		}
+		this.#context.events.emit(RoomEvent.LocalTrackPublished, localTrack);
+		return localTrack;
+	}
+
+	/**
+	 * Stops publishing the track of `source`. `stop` overrides the track's
+	 * `stopOnUnpublish`.
+	 */
+	async unpublishTrack(source: Source, options: { stop?: boolean } = {}): Promise<void> {
+		const track = this.tracks.get(source);
+		if (!track) return;
+		this.tracks.delete(source);
+		const producerId = track.producerId;
+		track.close(options.stop ?? track.publishOptions.stopOnUnpublish ?? false);
+		this.#context.events.emit(RoomEvent.LocalTrackUnpublished, track);
+		if (producerId && this.#context.signal.connected) {
+			// Not found: the server closed it already (e.g. its transport). Either way it is gone.
+			await this.#context.signal.request('closeProducer', { producerId }).catch(() => undefined);
+		}
+	}
+
+	/** Unpublishes and stops the camera. */
+	disableCamera(): Promise<void> {
+		return this.unpublishTrack('camera');
+	}
+
+	/** Unpublishes and stops the microphone. */
+	disableMicrophone(): Promise<void> {
+		return this.unpublishTrack('microphone');
+	}
+
+	/** Stops sharing the screen (and its audio). */
+	async disableScreenShare(): Promise<void> {
+		await this.unpublishTrack('screen-audio');
+		await this.unpublishTrack('screen');
+	}
+
+	/** Mutes the track of `source` (no-op when not published). */
+	async mute(source: Source): Promise<void> {
+		await this.tracks.get(source)?.mute();
+	}
+
+	/** Unmutes the track of `source` (no-op when not published). */
+	async unmute(source: Source): Promise<void> {
+		await this.tracks.get(source)?.unmute();
+	}
+
+	/** @internal LocalTrackOwner: pause/resume locally and on the server. */
+	async setTrackMuted(track: LocalTrack, muted: boolean): Promise<void> {
+		const wasMuted = track.muted;
+		// Mute locally first: stopping to send must not wait for the network.
+		const changed = track.applyMuted(muted);
+		const producerId = track.producerId;
+		if (producerId && this.#context.signal.connected) {
+			try {
+				await this.#context.signal.request(muted ? 'pauseProducer' : 'resumeProducer', { producerId });
+			} catch (error) {
+				// A failed unmute (e.g. refused) goes back to muted; a failed mute stays muted locally.
+				if (!muted) {
+					track.applyMuted(wasMuted);
+					throw SdkError.from(error);
+				}
+			}
+		}
+		if (changed) this.#context.events.emit(muted ? RoomEvent.TrackMuted : RoomEvent.TrackUnmuted, track, this);
+	}
+
+	/** @internal */
+	setIdentity(id: string, role: Role, displayName: string): void {
+		this.#id = id;
+		this.#role = role;
+		if (displayName) this.#displayName = displayName;
+	}
+
+	/** @internal A host paused one of this participant's producers. */
+	onMutedByHost(producerId: string): void {
+		const track = [...this.tracks.values()].find((t) => t.producerId === producerId);
+		if (!track) return;
+		if (track.applyMuted(true)) {
+			this.#context.events.emit(RoomEvent.TrackMuted, track, this);
+		}
+		this.#context.events.emit(RoomEvent.MutedByHost, track);
+	}
+
+	/**
+	 * @internal After a reconnect: keeps the producers the server kept
+	 * (`kept`), republishes every other track, and closes kept producers no
+	 * track owns any more. A rebuilt session passes `kept = []`.
+	 */
+	async republish(kept: ProducerInfo[]): Promise<void> {
+		const keptById = new Map(kept.map((p) => [p.id, p]));
+		const work: Promise<unknown>[] = [];
+		for (const track of [...this.tracks.values()]) {
+			const info = track.producerId ? keptById.get(track.producerId) : undefined;
+			if (info && track.producer && !track.producer.closed) {
+				keptById.delete(info.id);
+				work.push(this.#resyncMuted(track, info));
+				continue;
+			}
+			track.producer?.close();
+			track.setProducer(undefined);
+			work.push(
+				this.#produce(track).catch(() => {
+					// The track cannot come back (e.g. the role lost the permission): unpublish it.
+					if (this.tracks.get(track.source) === track) this.tracks.delete(track.source);
+					track.close(track.publishOptions.stopOnUnpublish ?? false);
+					this.#context.events.emit(RoomEvent.LocalTrackUnpublished, track);
+				}),
+			);
+		}
+		for (const orphan of keptById.keys()) {
+			work.push(this.#context.signal.request('closeProducer', { producerId: orphan }).catch(() => undefined));
+		}
+		await Promise.all(work);
+	}
+
+	/** @internal Stops everything (room closed). */
+	close(): void {
+		for (const track of this.tracks.values()) {
+			track.close(track.publishOptions.stopOnUnpublish ?? false);
+		}
+		this.tracks.clear();
+	}
+
+	async #resyncMuted(track: LocalTrack, info: ProducerInfo): Promise<void> {
+		if (info.paused && !track.muted) {
+			// Muted by a host while the notification was lost in the drop.
+			if (track.applyMuted(true)) this.#context.events.emit(RoomEvent.TrackMuted, track, this);
+		} else if (!info.paused && track.muted && track.producerId) {
+			await this.#context.signal.request('pauseProducer', { producerId: track.producerId }).catch(() => undefined);
+		}
+	}
+
+	#enable(source: Source, run: () => Promise<LocalTrack>): Promise<LocalTrack> {
+		// Two quick clicks must not capture twice.
+		const pending = this.#enabling.get(source);
+		if (pending) return pending;
+		const promise = run().finally(() => this.#enabling.delete(source));
+		this.#enabling.set(source, promise);
+		return promise;
+	}
+
+	async #publishCaptured(track: MediaStreamTrack, options: TrackPublishOptions): Promise<LocalTrack> {
+		try {
+			return await this.publishTrack(track, { ...options, stopOnUnpublish: true });
+		} catch (error) {
+			track.stop();
+			throw error;
+		}
+	}
+
+	async #produce(track: LocalTrack): Promise<void> {
+		const { engine } = this.#context;
+		const producer = await engine.produce(track.mediaStreamTrack, {
+			...produceOptions(track, engine),
+			appData: { source: track.source, paused: track.muted } satisfies ProducerAppData,
+		});
+		if (this.tracks.get(track.source) !== track) {
+			// Unpublished while the server was answering.
+			producer.close();
+			void this.#context.signal.request('closeProducer', { producerId: producer.id }).catch(() => undefined);
+			return;
+		}
+		if (track.muted) producer.pause();
+		producer.on('trackended', () => {
+			// The user stopped a screen share from the browser, or a device went away.
+			if (this.tracks.get(track.source) === track) void this.unpublishTrack(track.source, { stop: true });
+		});
+		track.setProducer(producer);
+	}
+}
+
+function produceOptions(track: LocalTrack, engine: RtcEngine): Omit<types.ProducerOptions, 'track'> {
+	if (track.kind === 'audio') {
+		return { codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } };
+	}
+	if (track.source === 'screen') {
+		return { encodings: [{ maxBitrate: 1_500_000 }], codecOptions: { videoGoogleStartBitrate: 1000 } };
+	}
+	if (track.publishOptions.simulcast) {
+		const vp8 = engine.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
+		if (vp8) {
+			return {
+				codec: vp8,
+				encodings: SIMULCAST_ENCODINGS.map((e) => ({ ...e })),
+				codecOptions: { videoGoogleStartBitrate: 1000 },
+			};
+		}
+	}
+	return { encodings: [{ maxBitrate: 1_200_000 }], codecOptions: { videoGoogleStartBitrate: 1000 } };
+}
+
+async function capture(getStream: () => Promise<MediaStream>): Promise<MediaStreamTrack> {
+	let stream: MediaStream;
+	try {
+		stream = await getStream();
+	} catch (error) {
+		const name = (error as { name?: string }).name ?? 'Error';
+		throw new SdkError('media_unavailable', `capture failed (${name}): ${(error as Error).message}`, { cause: error });
+	}
+	const [track] = stream.getTracks();
+	if (!track) throw new SdkError('media_unavailable', 'capture returned no track');
+	return track;
+}

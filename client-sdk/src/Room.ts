@@ -1,0 +1,482 @@
+import { LocalParticipant } from './LocalParticipant.js';
+import { PROTOCOL_VERSION, type JoinedResponse, type RequestOf, type RoomInfo, type Source, type WaitingPeer } from './protocol.js';
+import type { RemoteParticipant } from './RemoteParticipant.js';
+import type { RemoteTrack } from './RemoteTrack.js';
+import { RtcEngine, type Direction } from './RtcEngine.js';
+import { ConnectionState, DisconnectReason, RoomEvent, type RoomEventMap } from './RoomEvent.js';
+import { SdkError } from './SdkError.js';
+import { SignalClient } from './SignalClient.js';
+import { inboundStats, outboundStats, type TrackStats } from './stats.js';
+import { Subscriber } from './Subscriber.js';
+import { displayNameFromToken } from './token.js';
+import { TypedEmitter } from './TypedEmitter.js';
+
+/** Options of a {@link Room}. */
+export interface RoomOptions {
+	/** Room id to enter; the server checks it against the token's `room` claim. Default: the token's room. */
+	room?: string;
+	/** Receive every published track by itself ({@link RoomEvent.TrackSubscribed}). Default true. */
+	autoSubscribe?: boolean;
+	/** Time (in ms) to wait for each request's answer. Default 10000. */
+	requestTimeoutMs?: number;
+	/** Time (in ms) to wait for each signaling connection attempt. Default 10000. */
+	connectTimeoutMs?: number;
+	/**
+	 * Time (in ms) to keep reconnecting after a drop before giving up with
+	 * {@link DisconnectReason.ReconnectFailed}. Within the server's grace
+	 * period (30 s) the session resumes; after it, the SDK rebuilds it.
+	 * Default 60000.
+	 */
+	reconnectTimeoutMs?: number;
+	/** Socket.IO path on the server. Default '/socket.io'. */
+	path?: string;
+	/**
+	 * Supplies the token for each reconnection (e.g. a fresh one from the
+	 * portal, when sessions outlive tokens). Default: the token given to
+	 * `connect`.
+	 */
+	tokenProvider?: () => string | Promise<string>;
+}
+
+interface Session {
+	readonly signal: SignalClient;
+	readonly engine: RtcEngine;
+	readonly subscriber: Subscriber;
+}
+
+type JoinOutcome = 'waiting' | 'started' | 'resumed' | 'rebuilt';
+
+const NO_PARTICIPANTS: ReadonlyMap<string, RemoteParticipant> = new Map();
+
+/**
+ * A telehealth room as seen by this participant: the connection, the local
+ * participant, the remote participants and their tracks. Single use: once
+ * {@link RoomEvent.Disconnected} fired, create a new Room to join again.
+ *
+ * ```ts
+ * const room = new Room();
+ * room.on(RoomEvent.TrackSubscribed, (track) => document.body.append(track.attach()));
+ * await room.connect('https://sfu.example.org', token);
+ * await room.localParticipant.enableCamera();
+ * ```
+ */
+export class Room extends TypedEmitter<RoomEventMap> {
+	/** This participant. */
+	readonly localParticipant: LocalParticipant;
+
+	readonly #options: Required<Omit<RoomOptions, 'room' | 'tokenProvider' | 'path'>> & Pick<RoomOptions, 'room' | 'tokenProvider' | 'path'>;
+	#session: Session | undefined;
+	#state = ConnectionState.Disconnected;
+	#used = false;
+	#ended = false;
+	/** A joined media session exists that a reconnect can resume. */
+	#hasSession = false;
+	#everJoined = false;
+	#roomInfo: RoomInfo | undefined;
+	#waitingList: WaitingPeer[] = [];
+	#activeSpeakerId: string | null = null;
+	#reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+	#audioBlocked = false;
+
+	constructor(options: RoomOptions = {}) {
+		super();
+		this.#options = {
+			autoSubscribe: true,
+			requestTimeoutMs: 10_000,
+			connectTimeoutMs: 10_000,
+			reconnectTimeoutMs: 60_000,
+			...options,
+		};
+		// The participant exists before connect(); the session it uses comes later.
+		// eslint-disable-next-line @typescript-eslint/no-this-alias
+		const room = this;
+		this.localParticipant = new LocalParticipant({
+			get engine() {
+				return room.#requireSession().engine;
+			},
+			get signal() {
+				return room.#requireSession().signal;
+			},
+			events: this,
+			assertJoined: () => {
+				if (this.#state !== ConnectionState.Connected) {
+					throw new SdkError('client_invalid_state', `cannot publish while ${this.#state}`);
+				}
+			},
+		});
+	}
+
+	/** Where the connection stands. */
+	get state(): ConnectionState {
+		return this.#state;
+	}
+
+	/** Room id (known once joined or waiting). */
+	get name(): string | undefined {
+		return this.#roomInfo?.id ?? this.#options.room;
+	}
+
+	/** Whether the room makes patients wait for admission. */
+	get waitingRoomEnabled(): boolean {
+		return this.#roomInfo?.waitingRoom ?? false;
+	}
+
+	/** The other participants, by peer id. */
+	get participants(): ReadonlyMap<string, RemoteParticipant> {
+		return this.#session?.subscriber.participants ?? NO_PARTICIPANTS;
+	}
+
+	/** Hosts: who waits for admission (kept up to date by {@link RoomEvent.WaitingListChanged}). */
+	get waitingList(): readonly WaitingPeer[] {
+		return this.#waitingList;
+	}
+
+	/** The participant speaking loudest now, if the server reported one. */
+	get activeSpeaker(): RemoteParticipant | LocalParticipant | null {
+		return this.#participantById(this.#activeSpeakerId);
+	}
+
+	/** True after the browser refused to autoplay audio; see {@link startAudio}. */
+	get audioPlaybackBlocked(): boolean {
+		return this.#audioBlocked;
+	}
+
+	/**
+	 * Connects to the signaling server at `url` and joins the room named by
+	 * `token`. Resolves once joined (state Connected) or once placed in the
+	 * waiting room (state WaitingForAdmission; {@link RoomEvent.Admitted}
+	 * follows, then the SDK joins by itself). Rejects with an {@link SdkError}
+	 * (`auth_invalid_token`, `auth_token_expired`, `connection_failed`, …).
+	 */
+	async connect(url: string, token: string): Promise<void> {
+		if (this.#used) throw new SdkError('client_invalid_state', 'a Room connects once; create a new Room');
+		this.#used = true;
+		this.localParticipant.setIdentity('', 'patient', displayNameFromToken(token));
+		const tokenProvider = this.#options.tokenProvider;
+		let first = true;
+		const signal = new SignalClient({
+			url,
+			room: this.#options.room,
+			path: this.#options.path,
+			requestTimeoutMs: this.#options.requestTimeoutMs,
+			connectTimeoutMs: this.#options.connectTimeoutMs,
+			getToken: () => {
+				if (first || !tokenProvider) {
+					first = false;
+					return token;
+				}
+				return tokenProvider();
+			},
+		});
+		const engine = new RtcEngine(signal);
+		const subscriber = new Subscriber({
+			engine,
+			signal,
+			events: this,
+			autoSubscribe: this.#options.autoSubscribe,
+			onPlaybackBlocked: () => this.#onPlaybackBlocked(),
+		});
+		this.#session = { signal, engine, subscriber };
+		this.#listen(signal, engine);
+		this.#setState(ConnectionState.Connecting);
+		try {
+			await signal.open();
+			const outcome = await this.#join(false);
+			if (outcome !== 'waiting') this.#setState(ConnectionState.Connected);
+		} catch (error) {
+			const sdkError = SdkError.from(error, 'connection_failed');
+			this.#end(DisconnectReason.JoinFailed, sdkError);
+			throw sdkError;
+		}
+		if (this.#ended) throw new SdkError('closed', 'the room ended while joining');
+	}
+
+	/** Leaves the room now (no grace period) and releases every resource. Idempotent. */
+	async leave(): Promise<void> {
+		if (this.#ended || !this.#session) return;
+		const { signal } = this.#session;
+		if (signal.connected) await signal.request('leave', {}, 2000).catch(() => undefined);
+		this.#end(DisconnectReason.ClientLeft);
+	}
+
+	/** Receives the track of `producerId` (when `autoSubscribe` is off, or after unsubscribing). */
+	subscribe(producerId: string): Promise<RemoteTrack> {
+		return this.#requireSession().subscriber.subscribe(producerId);
+	}
+
+	/** Stops receiving the track of `producerId`. */
+	unsubscribe(producerId: string): Promise<void> {
+		return this.#requireSession().subscriber.unsubscribe(producerId);
+	}
+
+	/** Hosts: lets a waiting participant in. */
+	async admit(peerId: string): Promise<void> {
+		await this.#request('admit', { peerId });
+	}
+
+	/** Hosts: turns a waiting participant away. */
+	async deny(peerId: string): Promise<void> {
+		await this.#request('deny', { peerId });
+	}
+
+	/** Hosts: mutes a participant's `source`, or all its tracks; resolves with the producers paused. */
+	async muteParticipant(peerId: string, source?: Source): Promise<string[]> {
+		const { producerIds } = await this.#request('mutePeer', source ? { peerId, source } : { peerId });
+		return producerIds;
+	}
+
+	/** Hosts: removes a participant from the room. */
+	async removeParticipant(peerId: string): Promise<void> {
+		await this.#request('removePeer', { peerId });
+	}
+
+	/** Hosts: ends the room for everyone. */
+	async endRoom(): Promise<void> {
+		await this.#request('endRoom', {});
+	}
+
+	/**
+	 * Simplified statistics of every received and published track (see
+	 * {@link TrackStats}).
+	 */
+	async getTrackStats(): Promise<TrackStats[]> {
+		const session = this.#session;
+		if (!session) return [];
+		const inbound = [...session.subscriber.tracks()].map(([track, participant]) => inboundStats(track, participant).catch(() => undefined));
+		const outbound = [...this.localParticipant.tracks.values()].map((track) => outboundStats(track, this.localParticipant.id).catch(() => undefined));
+		const all = await Promise.all([...inbound, ...outbound]);
+		return all.filter((s): s is TrackStats => s !== undefined);
+	}
+
+	/**
+	 * Starts audio the browser's autoplay policy blocked. Call it from a user
+	 * gesture (a click) after {@link RoomEvent.AudioPlaybackBlocked}.
+	 */
+	async startAudio(): Promise<void> {
+		const session = this.#session;
+		if (!session) return;
+		const results = await Promise.all([...session.subscriber.tracks()].map(([track]) => track.replay()));
+		this.#audioBlocked = !results.every(Boolean);
+	}
+
+	/**
+	 * For diagnostics and tests only: drops the signaling connection as a
+	 * network failure would (closes Socket.IO's engine). Socket.IO reconnects
+	 * by itself and the room resumes its session ({@link RoomEvent.Reconnecting},
+	 * then {@link RoomEvent.Reconnected}).
+	 */
+	simulateSignalingDrop(): void {
+		this.#session?.signal.dropTransport();
+	}
+
+	// --- Joining -------------------------------------------------------------------
+
+	async #join(resume: boolean): Promise<JoinOutcome> {
+		const { signal, engine, subscriber } = this.#requireSession();
+		const payload: RequestOf<'join'> = { protocolVersion: PROTOCOL_VERSION };
+		if (engine.loaded) payload.rtpCapabilities = engine.device.rtpCapabilities as unknown as RequestOf<'join'>['rtpCapabilities'];
+		if (resume) {
+			const transportIds = (['send', 'recv'] as const).flatMap((d) => engine.transport(d)?.id ?? []);
+			payload.resume = { transportIds };
+		}
+		const answer = await signal.request('join', payload);
+		if (this.#ended) return 'waiting';
+		if (answer.waiting) {
+			this.#roomInfo = answer.room;
+			this.localParticipant.setIdentity(answer.peerId, this.localParticipant.role ?? 'patient', '');
+			if (this.#hasSession) {
+				// Forgotten by the server and back in the waiting room: the media session is gone.
+				subscriber.dropTracks();
+				subscriber.reconcile([], false);
+				engine.reset();
+				this.#hasSession = false;
+			}
+			this.#setState(ConnectionState.WaitingForAdmission);
+			this.emit(RoomEvent.WaitingForAdmission);
+			return 'waiting';
+		}
+		this.#roomInfo = answer.room;
+		this.localParticipant.setIdentity(answer.peerId, answer.role, '');
+		if (resume && answer.resumed) {
+			await this.#resumeSession(answer);
+			return 'resumed';
+		}
+		const rebuilt = this.#hasSession;
+		await this.#startSession(answer);
+		return rebuilt ? 'rebuilt' : 'started';
+	}
+
+	/** A new media session: load the device, receive everyone, (re)publish local tracks. */
+	async #startSession(answer: JoinedResponse): Promise<void> {
+		const { signal, engine, subscriber } = this.#requireSession();
+		if (this.#hasSession) {
+			subscriber.dropTracks();
+			engine.reset();
+		}
+		const canConsume = answer.role !== 'device';
+		const ready = (async () => {
+			const rtpCapabilities = await engine.load(answer.routerRtpCapabilities);
+			await signal.request('setRtpCapabilities', { rtpCapabilities });
+		})();
+		subscriber.startSession(ready, canConsume);
+		// Synchronously after the answer: notifications that follow apply on top.
+		subscriber.reconcile(answer.peers, !this.#everJoined);
+		await ready;
+		this.#hasSession = true;
+		this.#everJoined = true;
+		// Created now so that a reconnect can resume it even before the first consume.
+		if (canConsume) void engine.ensureTransport('recv').catch(() => undefined);
+		await this.localParticipant.republish([]);
+	}
+
+	/** The server kept this peer: restart ICE, catch up on what changed, republish what it dropped. */
+	async #resumeSession(answer: JoinedResponse): Promise<void> {
+		const { engine, subscriber } = this.#requireSession();
+		subscriber.reconcile(answer.peers, false);
+		const lost: Direction[] = [];
+		await Promise.all(
+			(['send', 'recv'] as const).map(async (direction) => {
+				if (!engine.transport(direction)) return;
+				try {
+					await engine.restartIce(direction);
+				} catch {
+					// The server did not keep this transport (or it broke): build a new one.
+					engine.dropTransport(direction);
+					lost.push(direction);
+				}
+			}),
+		);
+		if (lost.includes('recv')) {
+			subscriber.dropTracks();
+			subscriber.reconcile(answer.peers, false);
+		}
+		await this.localParticipant.republish(lost.includes('send') ? [] : answer.producers);
+	}
+
+	// --- Connection events ---------------------------------------------------------
+
+	#listen(signal: SignalClient, engine: RtcEngine): void {
+		signal.on('disconnected', (_reason, willReconnect) => {
+			if (this.#ended) return;
+			if (!willReconnect) {
+				this.#end(DisconnectReason.ServerDisconnected, new SdkError('disconnected', 'the server closed the connection'));
+				return;
+			}
+			if (this.#state === ConnectionState.Reconnecting || this.#state === ConnectionState.Connecting) return;
+			this.#setState(ConnectionState.Reconnecting);
+			this.emit(RoomEvent.Reconnecting);
+			this.#reconnectTimer = setTimeout(() => {
+				this.#end(DisconnectReason.ReconnectFailed, new SdkError('connection_failed', `could not reconnect within ${this.#options.reconnectTimeoutMs} ms`));
+			}, this.#options.reconnectTimeoutMs);
+		});
+		signal.on('reconnected', () => void this.#onReconnected());
+		signal.on('reconnectRefused', (error) => this.#end(DisconnectReason.ReconnectFailed, error));
+		engine.onTransportFailed = () => {
+			// ICE restart did not help: go through a full resume (it rebuilds lost transports).
+			if (this.#state === ConnectionState.Connected) signal.dropTransport();
+		};
+
+		signal.onNotification('admitted', () => {
+			if (this.#state !== ConnectionState.WaitingForAdmission) return;
+			this.emit(RoomEvent.Admitted);
+			this.#setState(ConnectionState.Connecting);
+			this.#join(false).then(
+				(outcome) => {
+					if (!this.#ended && outcome !== 'waiting') this.#setState(ConnectionState.Connected);
+				},
+				(error: unknown) => this.#end(DisconnectReason.JoinFailed, SdkError.from(error)),
+			);
+		});
+		signal.onNotification('denied', () => {
+			this.emit(RoomEvent.Denied);
+			this.#end(DisconnectReason.Denied);
+		});
+		signal.onNotification('kicked', ({ reason }) => {
+			this.emit(RoomEvent.Kicked, reason);
+			this.#end(DisconnectReason.Kicked);
+		});
+		signal.onNotification('roomClosed', ({ reason }) => {
+			this.emit(RoomEvent.RoomClosed, reason);
+			this.#end(DisconnectReason.RoomClosed);
+		});
+		signal.onNotification('mutedByHost', ({ producerId }) => this.localParticipant.onMutedByHost(producerId));
+		signal.onNotification('activeSpeaker', ({ peerId }) => {
+			if (peerId === this.#activeSpeakerId) return;
+			this.#activeSpeakerId = peerId;
+			this.emit(RoomEvent.ActiveSpeakerChanged, this.#participantById(peerId));
+		});
+		signal.onNotification('waitingRoom', ({ peers }) => {
+			this.#waitingList = peers;
+			this.emit(RoomEvent.WaitingListChanged, peers);
+		});
+	}
+
+	async #onReconnected(): Promise<void> {
+		if (this.#ended) return;
+		try {
+			const outcome = await this.#join(this.#hasSession);
+			if (this.#ended) return;
+			clearTimeout(this.#reconnectTimer);
+			if (outcome === 'waiting') return;
+			this.#setState(ConnectionState.Connected);
+			this.emit(RoomEvent.Reconnected, { resumed: outcome === 'resumed' });
+		} catch (error) {
+			if (this.#ended) return;
+			const sdkError = SdkError.from(error);
+			// Dropped again: the next reconnect tries again.
+			if (sdkError.code === 'disconnected') return;
+			// No answer: go around once more rather than sit on a silent socket.
+			if (sdkError.code === 'request_timeout') {
+				this.#session?.signal.dropTransport();
+				return;
+			}
+			this.#end(DisconnectReason.ReconnectFailed, sdkError);
+		}
+	}
+
+	#end(reason: DisconnectReason, error?: SdkError): void {
+		if (this.#ended) return;
+		this.#ended = true;
+		clearTimeout(this.#reconnectTimer);
+		this.localParticipant.close();
+		if (this.#session) {
+			this.#session.subscriber.close();
+			this.#session.engine.close();
+			this.#session.signal.close();
+		}
+		this.#hasSession = false;
+		this.#setState(ConnectionState.Disconnected);
+		this.emit(RoomEvent.Disconnected, reason, error);
+	}
+
+	// --- Helpers -------------------------------------------------------------------
+
+	#setState(state: ConnectionState): void {
+		if (state === this.#state) return;
+		const previous = this.#state;
+		this.#state = state;
+		this.emit(RoomEvent.ConnectionStateChanged, state, previous);
+	}
+
+	#requireSession(): Session {
+		if (this.#ended) throw new SdkError('closed', 'the room is closed');
+		if (!this.#session) throw new SdkError('client_invalid_state', 'the room is not connected; call connect() first');
+		return this.#session;
+	}
+
+	#request<M extends 'admit' | 'deny' | 'mutePeer' | 'removePeer' | 'endRoom'>(method: M, payload: RequestOf<M>) {
+		return this.#requireSession().signal.request(method, payload);
+	}
+
+	#participantById(peerId: string | null): RemoteParticipant | LocalParticipant | null {
+		if (peerId === null) return null;
+		if (peerId === this.localParticipant.id) return this.localParticipant;
+		return this.participants.get(peerId) ?? null;
+	}
+
+	#onPlaybackBlocked(): void {
+		if (this.#audioBlocked) return;
+		this.#audioBlocked = true;
+		this.emit(RoomEvent.AudioPlaybackBlocked);
+	}
+}

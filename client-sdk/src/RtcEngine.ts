@@ -1,0 +1,193 @@
+import { Device, type types } from 'mediasoup-client';
+import type { ConsumeResponse, JoinedResponse, RequestOf, Source, TransportParams } from './protocol.js';
+import { SdkError } from './SdkError.js';
+import type { SignalClient } from './SignalClient.js';
+
+export type Direction = 'send' | 'recv';
+
+/** What the SDK stores in each producer's appData (read in the 'produce' handler). */
+export interface ProducerAppData extends types.AppData {
+	source: Source;
+	paused: boolean;
+}
+
+/**
+ * Owns the mediasoup-client Device and this participant's two WebRTC
+ * transports, and speaks the transport half of the protocol (create,
+ * connect, produce, restart ICE). Rooms and tracks live elsewhere.
+ */
+export class RtcEngine {
+	readonly #signal: SignalClient;
+	#device: Device | undefined;
+	readonly #transports: Partial<Record<Direction, types.Transport>> = {};
+	readonly #creating: Partial<Record<Direction, Promise<types.Transport>>> = {};
+	#closed = false;
+
+	/** Called when a transport's ICE/DTLS failed and a restart did not help. */
+	onTransportFailed: ((direction: Direction) => void) | undefined;
+
+	constructor(signal: SignalClient) {
+		this.#signal = signal;
+	}
+
+	/** The loaded device, or throws. */
+	get device(): Device {
+		if (!this.#device?.loaded) throw new SdkError('client_invalid_state', 'the media device is not loaded yet');
+		return this.#device;
+	}
+
+	/** True once the device is loaded with the router's capabilities. */
+	get loaded(): boolean {
+		return this.#device?.loaded ?? false;
+	}
+
+	/**
+	 * Loads a new Device with the router's capabilities and returns this
+	 * device's receive capabilities, to be sent with `setRtpCapabilities`.
+	 * A Device loads only once, so a rebuilt session gets a fresh one.
+	 */
+	async load(routerRtpCapabilities: JoinedResponse['routerRtpCapabilities']): Promise<RequestOf<'setRtpCapabilities'>['rtpCapabilities']> {
+		let device: Device;
+		try {
+			device = await Device.factory();
+			await device.load({ routerRtpCapabilities: routerRtpCapabilities as unknown as types.RtpCapabilities });
+		} catch (error) {
+			throw new SdkError('unsupported', `this browser cannot use the media server: ${(error as Error).message}`, { cause: error });
+		}
+		if (this.#closed) throw new SdkError('closed', 'the room was closed');
+		this.#device = device;
+		return device.rtpCapabilities as unknown as RequestOf<'setRtpCapabilities'>['rtpCapabilities'];
+	}
+
+	/** The transport of `direction`, if one exists. */
+	transport(direction: Direction): types.Transport | undefined {
+		return this.#transports[direction];
+	}
+
+	/** The transport of `direction`, created on first use. */
+	ensureTransport(direction: Direction): Promise<types.Transport> {
+		const existing = this.#transports[direction];
+		if (existing && !existing.closed) return Promise.resolve(existing);
+		let creating = this.#creating[direction];
+		if (!creating) {
+			creating = this.#createTransport(direction).finally(() => {
+				delete this.#creating[direction];
+			});
+			this.#creating[direction] = creating;
+		}
+		return creating;
+	}
+
+	/** Publishes a track on the send transport. */
+	async produce(track: MediaStreamTrack, options: Omit<types.ProducerOptions<ProducerAppData>, 'track'>): Promise<types.Producer<ProducerAppData>> {
+		const transport = await this.ensureTransport('send');
+		if (!this.device.canProduce(track.kind as types.MediaKind)) {
+			throw new SdkError('unsupported', `this browser cannot send ${track.kind} to this room`);
+		}
+		try {
+			// The SDK owns track lifetimes: a republished track must survive its old producer.
+			return await transport.produce<ProducerAppData>({ ...options, track, stopTracks: false });
+		} catch (error) {
+			throw SdkError.from(error, 'media_error');
+		}
+	}
+
+	/** Receives a producer on the recv transport, from a `consume` answer. */
+	async consume(answer: ConsumeResponse): Promise<types.Consumer> {
+		const transport = await this.ensureTransport('recv');
+		try {
+			return await transport.consume({
+				id: answer.id,
+				producerId: answer.producerId,
+				kind: answer.kind,
+				rtpParameters: answer.rtpParameters as unknown as types.RtpParameters,
+				appData: { peerId: answer.peerId, source: answer.source },
+			});
+		} catch (error) {
+			throw SdkError.from(error, 'media_error');
+		}
+	}
+
+	/**
+	 * Restarts ICE on the transport of `direction` with fresh server
+	 * parameters. Rejects with `not_found` when the server no longer has it.
+	 */
+	async restartIce(direction: Direction): Promise<void> {
+		const transport = this.#transports[direction];
+		if (!transport || transport.closed) return;
+		const { iceParameters } = await this.#signal.request('restartIce', { transportId: transport.id });
+		await transport.restartIce({ iceParameters });
+	}
+
+	/** Closes the transport of `direction` locally (its producers/consumers close with it). */
+	dropTransport(direction: Direction): void {
+		this.#transports[direction]?.close();
+		delete this.#transports[direction];
+	}
+
+	/** Closes both transports; the next session loads a new device. */
+	reset(): void {
+		this.dropTransport('send');
+		this.dropTransport('recv');
+		this.#device = undefined;
+	}
+
+	/** Closes everything. Idempotent. */
+	close(): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		this.reset();
+	}
+
+	async #createTransport(direction: Direction): Promise<types.Transport> {
+		const device = this.device;
+		const params = await this.#signal.request('createTransport', { direction });
+		if (this.#closed) throw new SdkError('closed', 'the room was closed');
+		const options = toTransportOptions(params);
+		const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
+		transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+			this.#signal
+				.request('connectTransport', { transportId: transport.id, dtlsParameters })
+				.then(() => callback(), errback);
+		});
+		if (direction === 'send') {
+			transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+				const { source, paused } = appData as ProducerAppData;
+				this.#signal
+					.request('produce', {
+						transportId: transport.id,
+						kind,
+						rtpParameters: rtpParameters as unknown as RequestOf<'produce'>['rtpParameters'],
+						source,
+						paused,
+					})
+					.then(callback, errback);
+			});
+		}
+		transport.on('connectionstatechange', (state) => {
+			if (state === 'failed') this.#onFailed(direction, transport);
+		});
+		this.#transports[direction] = transport;
+		return transport;
+	}
+
+	#onFailed(direction: Direction, transport: types.Transport): void {
+		if (this.#closed || transport.closed || this.#transports[direction] !== transport) return;
+		// Signaling may be fine while media broke (network path change): a
+		// restart usually recovers. While signaling is down, the room's resume
+		// restarts ICE anyway.
+		if (!this.#signal.connected) return;
+		this.restartIce(direction).catch(() => this.onTransportFailed?.(direction));
+	}
+}
+
+function toTransportOptions(params: TransportParams): types.TransportOptions {
+	return {
+		id: params.id,
+		iceParameters: params.iceParameters,
+		// mediasoup-client wants `address`; mediasoup 3.12 sends only `ip`.
+		iceCandidates: params.iceCandidates.map((c) => ({ ...c, address: c.ip })),
+		dtlsParameters: params.dtlsParameters as types.DtlsParameters,
+		iceServers: params.iceServers,
+	};
+}

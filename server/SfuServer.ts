@@ -1,0 +1,195 @@
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ROUTER_MEDIA_CODECS } from '../worker-config/index.js';
+import { TokenVerifier } from './auth/index.js';
+import type { ServerConfig } from './config/index.js';
+import { HttpServer, registerDemoRoutes, type HealthReport, type Readiness } from './http/index.js';
+import { assertWorkerBinary, WorkerPool } from './media/index.js';
+import { moduleLogger, type Logger } from './observability/index.js';
+import { RoomRegistry, type RoomCounts } from './rooms/index.js';
+import { SignalingServer } from './signaling/index.js';
+
+const require = createRequire(import.meta.url);
+/** The repository root, found from this file whether run from server/ (tsx) or dist/server/. */
+const ROOT = (() => {
+	let dir = path.dirname(fileURLToPath(import.meta.url));
+	while (!existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+	return dir;
+})();
+const { version } = require(path.join(ROOT, 'package.json')) as { version: string };
+
+export type SfuServerEvents = {
+	/** Emitted once, when close() has released everything. */
+	close: [];
+};
+
+/**
+ * One SFU node: the composition root that owns the worker pool, the rooms,
+ * signaling and HTTP, and closes them in the right order.
+ */
+export class SfuServer extends EventEmitter<SfuServerEvents> {
+	readonly #config: ServerConfig;
+	readonly #logger: Logger;
+	readonly #startedAt = Date.now();
+	#pool: WorkerPool | null = null;
+	#rooms: RoomRegistry | null = null;
+	#signaling: SignalingServer | null = null;
+	#http: HttpServer | null = null;
+	#verifier: TokenVerifier | null = null;
+	#closing: Promise<void> | null = null;
+
+	static async start(config: ServerConfig, rootLogger: Logger): Promise<SfuServer> {
+		const server = new SfuServer(config, rootLogger);
+		try {
+			await server.#start(rootLogger);
+		} catch (error) {
+			await server.close();
+			throw error;
+		}
+		return server;
+	}
+
+	private constructor(config: ServerConfig, rootLogger: Logger) {
+		super();
+		this.#config = config;
+		this.#logger = moduleLogger(rootLogger, 'server');
+	}
+
+	async #start(rootLogger: Logger): Promise<void> {
+		const config = this.#config;
+		const bin = assertWorkerBinary();
+		const numWorkers = config.mediasoup.numWorkers ?? availableParallelism();
+		this.#logger.info({ numWorkers, workerBin: bin, version, demo: config.demo }, 'starting');
+
+		let secret = config.auth.jwtSecret;
+		if (!secret && !config.auth.jwtPublicKey) {
+			// Only reachable with DEMO=1 (config refuses otherwise): tokens then
+			// come from /api/dev/token and die with the process.
+			secret = randomBytes(32).toString('base64url');
+			this.#logger.warn('demo mode without JWT_SECRET: generated an ephemeral secret; portal tokens will not verify');
+		}
+		this.#verifier = new TokenVerifier({
+			...(secret ? { secret } : {}),
+			...(config.auth.jwtPublicKey ? { publicKey: config.auth.jwtPublicKey } : {}),
+		});
+
+		this.#pool = await WorkerPool.create(
+			{
+				numWorkers,
+				logLevel: config.mediasoup.logLevel,
+				logTags: config.mediasoup.logTags,
+				rtcMinPort: config.mediasoup.rtcMinPort,
+				rtcMaxPort: config.mediasoup.rtcMaxPort,
+				respawnDelayMs: config.mediasoup.workerRespawnDelayMs,
+				webRtcServer: {
+					listenIp: config.webrtc.listenIp,
+					port: config.webrtc.port,
+					...(config.webrtc.announcedIp ? { announcedIp: config.webrtc.announcedIp } : {}),
+				},
+			},
+			moduleLogger(rootLogger, 'media.worker-pool'),
+		);
+
+		this.#rooms = new RoomRegistry(
+			this.#pool,
+			{
+				media: { mediaCodecs: ROUTER_MEDIA_CODECS, consumerBudgetPerRouter: config.rooms.consumerBudgetPerRouter },
+				peerMedia: {
+					maxProducers: config.rooms.maxProducersPerPeer,
+					maxIncomingBitrate: config.webrtc.maxIncomingBitrate,
+					initialAvailableOutgoingBitrate: config.webrtc.initialAvailableOutgoingBitrate,
+				},
+				maxPeers: config.rooms.maxPeersPerRoom,
+				peerGracePeriodMs: config.rooms.peerGracePeriodMs,
+				emptyRoomTimeoutMs: config.rooms.emptyRoomTimeoutMs,
+			},
+			moduleLogger(rootLogger, 'rooms'),
+		);
+
+		this.#http = new HttpServer(
+			{ host: config.http.host, port: config.http.port },
+			{ health: { health: () => this.health(), readiness: () => this.readiness() } },
+			moduleLogger(rootLogger, 'http'),
+		);
+		const verifier = this.#verifier;
+		await registerDemoRoutes(this.#http.app, {
+			root: ROOT,
+			devTokens: config.demo,
+			...(verifier.canMint ? { mint: (claims) => verifier.mint(claims, 2 * 3600) } : {}),
+		});
+
+		this.#signaling = new SignalingServer(
+			{
+				maxPayloadBytes: config.signaling.maxPayloadBytes,
+				requestsPerSecond: config.signaling.requestsPerSecond,
+				corsOrigins: config.signaling.corsOrigins,
+				defaultWaitingRoom: config.rooms.waitingRoom,
+			},
+			{ rooms: this.#rooms, verifier },
+			moduleLogger(rootLogger, 'signaling'),
+		);
+		this.#signaling.attach(this.#http.server);
+		await this.#http.listen();
+	}
+
+	/** The HTTP port actually bound (differs from config when it asked for 0). */
+	get port(): number {
+		if (!this.#http) throw new Error('server is not started');
+		return this.#http.port;
+	}
+
+	get pool(): WorkerPool {
+		if (!this.#pool) throw new Error('server is not started');
+		return this.#pool;
+	}
+
+	get rooms(): RoomRegistry {
+		if (!this.#rooms) throw new Error('server is not started');
+		return this.#rooms;
+	}
+
+	get verifier(): TokenVerifier {
+		if (!this.#verifier) throw new Error('server is not started');
+		return this.#verifier;
+	}
+
+	/** Rooms, peers and mediasoup objects held now; all zero when idle. */
+	counts(): RoomCounts & { connections: number } {
+		return { ...this.rooms.counts(), connections: this.#signaling?.connections ?? 0 };
+	}
+
+	health(): HealthReport {
+		const workers = this.#pool?.status() ?? [];
+		const status = this.#closing ? 'shutting_down' : workers.every((w) => w.pid !== null) ? 'ok' : 'degraded';
+		return { status, version, uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000), workers };
+	}
+
+	readiness(): Readiness {
+		const reasons: string[] = [];
+		if (this.#closing) reasons.push('shutting_down');
+		if (!this.#pool || this.#pool.workers.length === 0) reasons.push('no_workers');
+		return { ready: reasons.length === 0, reasons };
+	}
+
+	/**
+	 * Tells every peer, stops taking requests, then closes media; resolves when
+	 * no worker process is left. Idempotent: later calls return the same promise.
+	 */
+	close(): Promise<void> {
+		this.#closing ??= (async () => {
+			this.#logger.info('closing');
+			this.#rooms?.close();
+			await this.#signaling?.close();
+			await this.#http?.close();
+			await this.#pool?.close();
+			this.#logger.info('closed');
+			this.emit('close');
+		})();
+		return this.#closing;
+	}
+}

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { ROLES, RoomIdSchema } from '../signaling/protocol.js';
+
+/**
+ * Claims of a join token minted by a portal (the portal contract):
+ * `sub` opaque user id, `room` room id, `role`, `name` display name, `exp`.
+ * Optional `waitingRoom` on the token that creates a room sets its policy.
+ */
+export const JoinClaimsSchema = z.object({
+	sub: z.string().min(1).max(256),
+	room: RoomIdSchema,
+	role: z.enum(ROLES),
+	name: z.string().min(1).max(128),
+	exp: z.number().int(),
+	iat: z.number().int().optional(),
+	waitingRoom: z.boolean().optional(),
+});
+
+export type JoinClaims = z.infer<typeof JoinClaimsSchema>;

@@ -1,0 +1,48 @@
+/**
+ * The environment variables the server understands, and where each lands in
+ * the configuration object. This table is the only place that names them.
+ */
+export interface EnvSetting {
+	/** Path in the configuration object, e.g. ['http', 'port']. */
+	path: readonly string[];
+	/** How the string from the environment becomes a config value. */
+	type: 'string' | 'integer' | 'list' | 'boolean' | 'file';
+	/** One line for README/`--help`. */
+	description: string;
+}
+
+export const ENV_SETTINGS: Readonly<Record<string, EnvSetting>> = {
+	HTTP_HOST: { path: ['http', 'host'], type: 'string', description: 'listen address of HTTP and signaling' },
+	PORT: { path: ['http', 'port'], type: 'integer', description: 'listen port of HTTP and signaling (0 = any free port)' },
+	MEDIASOUP_NUM_WORKERS: { path: ['mediasoup', 'numWorkers'], type: 'integer', description: 'mediasoup workers (default: CPU cores)' },
+	MEDIASOUP_WORKER_BIN: { path: ['mediasoup', 'workerBin'], type: 'string', description: 'mediasoup-worker binary (default: the one built by npm run build:worker)' },
+	MEDIASOUP_LOG_LEVEL: { path: ['mediasoup', 'logLevel'], type: 'string', description: 'worker log level: debug | warn | error | none' },
+	MEDIASOUP_LOG_TAGS: { path: ['mediasoup', 'logTags'], type: 'list', description: 'comma-separated worker log tags' },
+	RTC_MIN_PORT: { path: ['mediasoup', 'rtcMinPort'], type: 'integer', description: 'lowest RTC port' },
+	RTC_MAX_PORT: { path: ['mediasoup', 'rtcMaxPort'], type: 'integer', description: 'highest RTC port' },
+	WORKER_RESPAWN_DELAY_MS: { path: ['mediasoup', 'workerRespawnDelayMs'], type: 'integer', description: 'first delay before a dead worker is replaced' },
+	WEBRTC_LISTEN_IP: { path: ['webrtc', 'listenIp'], type: 'string', description: 'listen address of the WebRtcServers' },
+	WEBRTC_ANNOUNCED_IP: { path: ['webrtc', 'announcedIp'], type: 'string', description: 'address announced in ICE candidates' },
+	WEBRTC_PORT: { path: ['webrtc', 'port'], type: 'integer', description: 'UDP/TCP port of worker 0 (worker N: +N; 0 = from the RTC range)' },
+	WEBRTC_MAX_INCOMING_BITRATE: { path: ['webrtc', 'maxIncomingBitrate'], type: 'integer', description: 'per-client send cap, bits/s' },
+	JWT_SECRET: { path: ['auth', 'jwtSecret'], type: 'string', description: 'HS256 secret shared with portals' },
+	JWT_PUBLIC_KEY: { path: ['auth', 'jwtPublicKey'], type: 'string', description: 'PEM public key for RS256/EdDSA tokens' },
+	JWT_PUBLIC_KEY_FILE: { path: ['auth', 'jwtPublicKey'], type: 'file', description: 'file holding the PEM public key' },
+	DEMO: { path: ['demo'], type: 'boolean', description: 'demo mode: dev tokens at /api/dev/token (never in production)' },
+	ROOM_WAITING_ROOM: { path: ['rooms', 'waitingRoom'], type: 'boolean', description: 'patients wait for admission by default' },
+	PEER_GRACE_PERIOD_MS: { path: ['rooms', 'peerGracePeriodMs'], type: 'integer', description: 'how long a dropped peer is kept for resume' },
+	EMPTY_ROOM_TIMEOUT_MS: { path: ['rooms', 'emptyRoomTimeoutMs'], type: 'integer', description: 'how long an empty room lives' },
+	ROUTER_CONSUMER_BUDGET: { path: ['rooms', 'consumerBudgetPerRouter'], type: 'integer', description: 'consumers per router before a room spreads to another worker' },
+	MAX_PEERS_PER_ROOM: { path: ['rooms', 'maxPeersPerRoom'], type: 'integer', description: 'peers per room' },
+	MAX_PRODUCERS_PER_PEER: { path: ['rooms', 'maxProducersPerPeer'], type: 'integer', description: 'producers per peer' },
+	SIGNALING_ENGINE: { path: ['signaling', 'engine'], type: 'string', description: 'node | uws' },
+	UWS_PORT: { path: ['signaling', 'uwsPort'], type: 'integer', description: 'port of the uWebSockets.js engine' },
+	SIGNALING_MAX_PAYLOAD_BYTES: { path: ['signaling', 'maxPayloadBytes'], type: 'integer', description: 'largest signaling message' },
+	SIGNALING_REQUESTS_PER_SECOND: { path: ['signaling', 'requestsPerSecond'], type: 'integer', description: 'per-socket request rate' },
+	CORS_ORIGINS: { path: ['signaling', 'corsOrigins'], type: 'list', description: 'comma-separated allowed browser origins (empty: any)' },
+	LOG_LEVEL: { path: ['log', 'level'], type: 'string', description: 'log level: fatal | error | warn | info | debug | trace | silent' },
+	SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], type: 'integer', description: 'upper bound of a graceful shutdown' },
+};
+
+/** The environment variable naming the optional JSON configuration file. */
+export const CONFIG_FILE_ENV = 'CONFIG_FILE';

@@ -1,0 +1,139 @@
+import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from './ConfigError.js';
+import { CONFIG_FILE_ENV, ENV_SETTINGS, type EnvSetting } from './env.js';
+import { ServerConfigSchema, type ServerConfig } from './schema.js';
+
+type Raw = Record<string, unknown>;
+
+/**
+ * Builds the server configuration from an optional JSON file (named by
+ * `CONFIG_FILE`) overlaid by environment variables, validated as a whole.
+ * Throws a ConfigError that names the first offending setting.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): ServerConfig {
+	const fileName = nonEmpty(env[CONFIG_FILE_ENV]);
+	const raw: Raw = fileName ? readConfigFile(fileName) : {};
+	// Remember which environment variable set each path, to name it in errors.
+	const envByPath = new Map<string, string>();
+
+	for (const [name, setting] of Object.entries(ENV_SETTINGS)) {
+		const value = nonEmpty(env[name]);
+		if (value === undefined) continue;
+		setPath(raw, setting.path, parseEnvValue(name, setting.type, value));
+		envByPath.set(setting.path.join('.'), name);
+	}
+
+	const result = ServerConfigSchema.safeParse(raw);
+	if (result.success) {
+		checkAuth(result.data, envByPath);
+		return result.data;
+	}
+
+	const issue = result.error.issues[0]!;
+	const path = issue.path.map(String).join('.');
+	const setting = envByPath.get(path) ?? (fileName ? `${fileName}: ${path || '(root)'}` : path || '(root)');
+	throw new ConfigError(setting, describeIssue(issue, valueAt(raw, issue.path)));
+}
+
+/** Cross-field rules the schema cannot name a single setting for. */
+function checkAuth(config: ServerConfig, envByPath: Map<string, string>): void {
+	const { jwtSecret, jwtPublicKey } = config.auth;
+	if (!jwtSecret && !jwtPublicKey && !config.demo) {
+		throw new ConfigError('JWT_SECRET', 'is required (or JWT_PUBLIC_KEY / JWT_PUBLIC_KEY_FILE) unless DEMO=1');
+	}
+	if (jwtPublicKey) {
+		try {
+			const key = createPublicKey(jwtPublicKey);
+			if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ed25519') throw new Error('type');
+		} catch {
+			throw new ConfigError(envByPath.get('auth.jwtPublicKey') ?? 'auth.jwtPublicKey', 'must be an RSA or Ed25519 public key in PEM form');
+		}
+	}
+}
+
+function readConfigFile(fileName: string): Raw {
+	let text: string;
+	try {
+		text = readFileSync(fileName, 'utf8');
+	} catch (error) {
+		throw new ConfigError(CONFIG_FILE_ENV, `cannot read ${fileName} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+	}
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(text);
+	} catch (error) {
+		throw new ConfigError(CONFIG_FILE_ENV, `${fileName} is not valid JSON (${(error as Error).message})`);
+	}
+	if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+		throw new ConfigError(CONFIG_FILE_ENV, `${fileName} must hold a JSON object`);
+	}
+	return parsed as Raw;
+}
+
+function parseEnvValue(name: string, type: EnvSetting['type'], value: string): unknown {
+	switch (type) {
+		case 'string':
+			// PEM keys passed through env often carry literal "\n" sequences.
+			return value.includes('-----BEGIN') ? value.replace(/\\n/g, '\n') : value;
+		case 'file':
+			try {
+				return readFileSync(value, 'utf8');
+			} catch (error) {
+				throw new ConfigError(name, `cannot read ${value} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+			}
+		case 'boolean': {
+			const normalized = value.trim().toLowerCase();
+			if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
+			if (['0', 'false', 'no', 'off'].includes(normalized)) return false;
+			throw new ConfigError(name, `must be true or false (got ${JSON.stringify(value)})`);
+		}
+		case 'list':
+			return value.split(',').map((item) => item.trim()).filter(Boolean);
+		case 'integer':
+			if (!/^-?\d+$/.test(value.trim())) {
+				throw new ConfigError(name, `must be an integer (got ${JSON.stringify(value)})`);
+			}
+			return Number(value.trim());
+	}
+}
+
+function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
+	const got = value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
+	switch (issue.code) {
+		case 'too_small':
+			return `must be at least ${String(issue.minimum)}${got}`;
+		case 'too_big':
+			return `must be at most ${String(issue.maximum)}${got}`;
+		case 'invalid_value':
+			return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`;
+		case 'unrecognized_keys':
+			return `unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+		default:
+			return `${issue.message}${got}`;
+	}
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+	return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function setPath(target: Raw, path: readonly string[], value: unknown): void {
+	let node = target;
+	for (const key of path.slice(0, -1)) {
+		const next = node[key];
+		if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+		node = node[key] as Raw;
+	}
+	node[path[path.length - 1]!] = value;
+}
+
+function valueAt(target: unknown, path: readonly PropertyKey[]): unknown {
+	let node = target;
+	for (const key of path) {
+		if (typeof node !== 'object' || node === null) return undefined;
+		node = (node as Record<PropertyKey, unknown>)[key];
+	}
+	return node;
+}

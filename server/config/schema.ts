@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/** pino log levels accepted by `LOG_LEVEL`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** mediasoup worker log levels accepted by `MEDIASOUP_LOG_LEVEL`. */
+export const WORKER_LOG_LEVELS = ['debug', 'warn', 'error', 'none'] as const;
+
+const port = z.number().int().min(0).max(65535);
+const rtcPort = z.number().int().min(1024).max(65535);
+
+/**
+ * The server's one configuration object. Every field has a default so the
+ * single-process server starts with no configuration at all.
+ */
+export const ServerConfigSchema = z
+	.object({
+		http: z
+			.object({
+				/** Address the HTTP/Socket.IO server listens on. Default '0.0.0.0'. */
+				host: z.string().min(1).default('0.0.0.0'),
+				/** TCP port; 0 picks a free one (logged at startup). Default 3000. */
+				port: port.default(3000),
+			})
+			.prefault({}),
+		mediasoup: z
+			.object({
+				/** Number of mediasoup workers. Default: one per CPU core. */
+				numWorkers: z.number().int().min(1).max(256).optional(),
+				/**
+				 * Path of the mediasoup-worker binary. Default: the binary built by
+				 * worker-config/build-worker.sh (linked where mediasoup looks for it).
+				 */
+				workerBin: z.string().min(1).optional(),
+				/** mediasoup worker log level. Default 'warn'. */
+				logLevel: z.enum(WORKER_LOG_LEVELS).default('warn'),
+				/** mediasoup worker log tags. Default: ice, dtls, rtp, srtp, rtcp. */
+				logTags: z.array(z.string().min(1)).default(['ice', 'dtls', 'rtp', 'srtp', 'rtcp']),
+				/** Lowest UDP/TCP port for RTC transports. Default 40000. */
+				rtcMinPort: rtcPort.default(40000),
+				/** Highest UDP/TCP port for RTC transports. Default 49999. */
+				rtcMaxPort: rtcPort.default(49999),
+				/**
+				 * Delay before replacing a dead worker; doubles on repeated deaths
+				 * within a minute, up to 30 s, so a crash loop cannot spin a core.
+				 * Default 500 ms.
+				 */
+				workerRespawnDelayMs: z.number().int().min(0).max(60000).default(500),
+			})
+			.prefault({})
+			.refine((m) => m.rtcMinPort <= m.rtcMaxPort, {
+				message: 'rtcMinPort must not exceed rtcMaxPort',
+				path: ['rtcMinPort'],
+			}),
+		webrtc: z
+			.object({
+				/** Address the WebRtcServers listen on. Default '127.0.0.1'; use '0.0.0.0' with `announcedIp` for LAN or public use. */
+				listenIp: z.string().min(1).default('127.0.0.1'),
+				/** Address given to clients in ICE candidates when it differs from listenIp (NAT, 0.0.0.0). */
+				announcedIp: z.string().min(1).optional(),
+				/**
+				 * UDP and TCP port of worker 0's WebRtcServer; worker N uses port + N.
+				 * 0 lets each worker pick from its RTC port range. Default 44444.
+				 */
+				port: port.default(44444),
+				/** Cap on what one client may send, bits/s. Default 20 Mbit/s (1080p device streams). */
+				maxIncomingBitrate: z.number().int().min(100_000).default(20_000_000),
+				/** First estimate of a new consumer link, bits/s. Default 1 Mbit/s. */
+				initialAvailableOutgoingBitrate: z.number().int().min(100_000).default(1_000_000),
+			})
+			.prefault({}),
+		auth: z
+			.object({
+				/** HS256 secret shared with portals (`JWT_SECRET`). */
+				jwtSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+				/** PEM public key for RS256 / EdDSA tokens (`JWT_PUBLIC_KEY` or `JWT_PUBLIC_KEY_FILE`). */
+				jwtPublicKey: z.string().min(1).optional(),
+			})
+			.prefault({}),
+		/**
+		 * Demo mode: offers GET /api/dev/token so a person can try the demo page
+		 * without a portal, and generates a JWT secret when none is set. Never
+		 * enable in production. Default false.
+		 */
+		demo: z.boolean().default(false),
+		rooms: z
+			.object({
+				/** Whether patients wait for a host to admit them, unless the room-creating token says otherwise. Default true. */
+				waitingRoom: z.boolean().default(true),
+				/** How long a peer whose connection dropped is kept for it to resume. Default 30000 ms. */
+				peerGracePeriodMs: z.number().int().min(0).max(600_000).default(30_000),
+				/** How long an empty room lives before it closes. Default 30000 ms. */
+				emptyRoomTimeoutMs: z.number().int().min(0).max(3_600_000).default(30_000),
+				/** Consumers one router takes before the room spreads to another worker. Default 500. */
+				consumerBudgetPerRouter: z.number().int().min(1).max(100_000).default(500),
+				/** Peers (including waiting ones) per room. Default 100. */
+				maxPeersPerRoom: z.number().int().min(1).max(10_000).default(100),
+				/** Producers per peer. Default 8. */
+				maxProducersPerPeer: z.number().int().min(1).max(64).default(8),
+			})
+			.prefault({}),
+		signaling: z
+			.object({
+				/** Socket.IO engine: Node's http server, or uWebSockets.js on its own port. Default 'node'. */
+				engine: z.enum(['node', 'uws']).default('node'),
+				/** Port of the uWebSockets.js engine (engine 'uws'). Default 3001. */
+				uwsPort: port.default(3001),
+				/** Largest signaling message in bytes. Default 262144. */
+				maxPayloadBytes: z.number().int().min(1024).max(10_000_000).default(256 * 1024),
+				/** Requests one socket may send per second (burst twice that). Default 50. */
+				requestsPerSecond: z.number().int().min(1).max(10_000).default(50),
+				/** Origins allowed to connect from browsers; empty allows any origin. */
+				corsOrigins: z.array(z.string().min(1)).default([]),
+			})
+			.prefault({}),
+		log: z
+			.object({
+				/** Root log level. Default 'info'. */
+				level: z.enum(LOG_LEVELS).default('info'),
+			})
+			.prefault({}),
+		/** How long a graceful shutdown may take before the process exits anyway. Default 10000 ms. */
+		shutdownTimeoutMs: z.number().int().min(100).max(120000).default(10000),
+	})
+	.strict();
+
+export type ServerConfig = z.output<typeof ServerConfigSchema>;
+export type ServerConfigInput = z.input<typeof ServerConfigSchema>;

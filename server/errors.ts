@@ -1,0 +1,15 @@
+import type { ErrorCode } from './signaling/protocol.js';
+
+/**
+ * An expected failure with a stable protocol code: a request that cannot be
+ * served as asked. Anything else reaching a client is an internal error.
+ */
+export class SfuError extends Error {
+	readonly code: ErrorCode;
+
+	constructor(code: ErrorCode, message: string) {
+		super(message);
+		this.name = 'SfuError';
+		this.code = code;
+	}
+}

@@ -1,0 +1,80 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../observability/index.js';
+import { installErrorHandlers } from './errors.js';
+import { registerHealthRoutes, type HealthSource } from './health.js';
+
+export interface HttpServerOptions {
+	host: string;
+	port: number;
+	/** Largest accepted request body in bytes. Default 64 KiB. */
+	bodyLimit?: number;
+}
+
+export interface HttpServerDeps {
+	health: HealthSource;
+}
+
+/**
+ * The HTTP face of a node: health, readiness and (in later modules) REST and
+ * the demo page. Socket.IO attaches to `server`.
+ */
+export class HttpServer {
+	readonly #app: FastifyInstance;
+	readonly #logger: Logger;
+	#closed = false;
+
+	readonly #options: HttpServerOptions;
+
+	/** Creates the server with health routes; register more, then listen(). */
+	constructor(options: HttpServerOptions, deps: HttpServerDeps, logger: Logger) {
+		this.#options = options;
+		this.#logger = logger;
+		this.#app = Fastify({
+			// pino's Logger is a FastifyBaseLogger; the cast narrows Fastify's generic.
+			loggerInstance: logger as FastifyBaseLogger,
+			// Our own onResponse line replaces Fastify's two lines per request.
+			logController: new LogController({ disableRequestLogging: true }),
+			bodyLimit: options.bodyLimit ?? 64 * 1024,
+			// Keep-alive sockets must not hold a shutdown open.
+			forceCloseConnections: true,
+			return503OnClosing: true,
+		});
+		this.#app.addHook('onResponse', async (request, reply) => {
+			logger.debug(
+				{ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+				'http request',
+			);
+		});
+		installErrorHandlers(this.#app, logger);
+		registerHealthRoutes(this.#app, deps.health);
+	}
+
+	async listen(): Promise<void> {
+		await this.#app.listen({ host: this.#options.host, port: this.#options.port });
+		this.#logger.info({ host: this.#options.host, port: this.port }, 'http listening');
+	}
+
+	/** The Fastify instance, for modules that register their own routes. */
+	get app(): FastifyInstance {
+		return this.#app;
+	}
+
+	/** Node's http.Server underneath, for Socket.IO. */
+	get server(): Server {
+		return this.#app.server;
+	}
+
+	get port(): number {
+		return (this.#app.server.address() as AddressInfo).port;
+	}
+
+	/** Stops listening and closes open connections. Idempotent. */
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		await this.#app.close();
+		this.#logger.info('http closed');
+	}
+}

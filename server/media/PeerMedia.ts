@@ -1,0 +1,253 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import { SfuError } from '../errors.js';
+import type { Logger } from '../observability/index.js';
+import type { Source, TransportParams } from '../signaling/protocol.js';
+import type { RoomMedia, RoomRouter } from './RoomMedia.js';
+
+export interface PeerMediaOptions {
+	/** Producers this peer may hold at once. */
+	maxProducers: number;
+	/** WebRtcTransports per direction this peer may hold at once. Default 2. */
+	maxTransportsPerDirection?: number;
+	/** Cap on what the peer may send, bits/s. */
+	maxIncomingBitrate: number;
+	/** First estimate of the peer's downlink, bits/s. */
+	initialAvailableOutgoingBitrate: number;
+}
+
+export interface TransportAppData {
+	[key: string]: unknown;
+	peerId: string;
+	direction: 'send' | 'recv';
+}
+
+export interface ProducerAppData {
+	[key: string]: unknown;
+	peerId: string;
+	source: Source;
+}
+
+export interface ConsumerAppData {
+	[key: string]: unknown;
+	/** The consuming peer. */
+	peerId: string;
+	/** The peer whose producer this consumes. */
+	producerPeerId: string;
+	source: Source;
+}
+
+export type PeerProducer = types.Producer<ProducerAppData>;
+export type PeerConsumer = types.Consumer<ConsumerAppData>;
+type PeerTransport = types.WebRtcTransport<TransportAppData>;
+
+export type PeerMediaEvents = {
+	/** A producer closed because its transport did (not by request). */
+	producerclose: [producer: PeerProducer];
+	/** A consumer closed because its producer or transport did. */
+	consumerclose: [consumer: PeerConsumer];
+	/** The producer behind a consumer was paused / resumed. */
+	consumerpause: [consumer: PeerConsumer];
+	consumerresume: [consumer: PeerConsumer];
+	consumerlayerschange: [consumer: PeerConsumer, layers: types.ConsumerLayers | undefined];
+};
+
+/**
+ * One peer's transports, producers and consumers, all on the peer's home
+ * router. Owns them: close() releases every one.
+ */
+export class PeerMedia extends EventEmitter<PeerMediaEvents> {
+	readonly peerId: string;
+	readonly home: RoomRouter;
+	readonly #room: RoomMedia;
+	readonly #options: PeerMediaOptions;
+	readonly #logger: Logger;
+	readonly #transports = new Map<string, PeerTransport>();
+	readonly #producers = new Map<string, PeerProducer>();
+	readonly #consumers = new Map<string, PeerConsumer>();
+	#closed = false;
+
+	constructor(peerId: string, room: RoomMedia, home: RoomRouter, options: PeerMediaOptions, logger: Logger) {
+		super();
+		this.peerId = peerId;
+		this.#room = room;
+		this.home = home;
+		this.#options = options;
+		this.#logger = logger;
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	get producers(): ReadonlyMap<string, PeerProducer> {
+		return this.#producers;
+	}
+
+	get consumers(): ReadonlyMap<string, PeerConsumer> {
+		return this.#consumers;
+	}
+
+	get transportIds(): string[] {
+		return [...this.#transports.keys()];
+	}
+
+	async createTransport(direction: 'send' | 'recv'): Promise<Omit<TransportParams, 'iceServers'>> {
+		this.#assertOpen();
+		const limit = this.#options.maxTransportsPerDirection ?? 2;
+		const existing = [...this.#transports.values()].filter((t) => t.appData.direction === direction).length;
+		if (existing >= limit) throw new SfuError('limit_exceeded', `at most ${limit} ${direction} transports per peer`);
+		const webRtcServer = this.home.worker.appData.webRtcServer;
+		if (!webRtcServer) throw new SfuError('unavailable', 'this worker has no WebRtcServer');
+		const transport = await this.home.router.createWebRtcTransport<TransportAppData>({
+			webRtcServer,
+			enableUdp: true,
+			enableTcp: true,
+			preferUdp: true,
+			initialAvailableOutgoingBitrate: this.#options.initialAvailableOutgoingBitrate,
+			appData: { peerId: this.peerId, direction },
+		});
+		if (this.#closed) {
+			transport.close();
+			throw new SfuError('invalid_state', 'the peer left');
+		}
+		this.#transports.set(transport.id, transport);
+		transport.observer.once('close', () => this.#transports.delete(transport.id));
+		transport.on('dtlsstatechange', (state) => {
+			if (state === 'failed' || state === 'closed') this.#logger.warn({ transportId: transport.id, state }, 'transport DTLS ended');
+		});
+		if (direction === 'send') await transport.setMaxIncomingBitrate(this.#options.maxIncomingBitrate);
+		return {
+			id: transport.id,
+			iceParameters: transport.iceParameters,
+			iceCandidates: transport.iceCandidates as TransportParams['iceCandidates'],
+			dtlsParameters: transport.dtlsParameters,
+		};
+	}
+
+	async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
+		const transport = this.#transport(transportId);
+		if (transport.dtlsState !== 'new') throw new SfuError('invalid_state', 'the transport is already connected');
+		await transport.connect({ dtlsParameters });
+	}
+
+	async restartIce(transportId: string): Promise<types.IceParameters> {
+		return this.#transport(transportId).restartIce();
+	}
+
+	async produce(input: { transportId: string; kind: types.MediaKind; rtpParameters: types.RtpParameters; source: Source; paused?: boolean }): Promise<PeerProducer> {
+		const transport = this.#transport(input.transportId);
+		if (transport.appData.direction !== 'send') throw new SfuError('invalid_state', 'produce needs a send transport');
+		if (this.#producers.size >= this.#options.maxProducers) {
+			throw new SfuError('limit_exceeded', `at most ${this.#options.maxProducers} producers per peer`);
+		}
+		for (const other of this.#producers.values()) {
+			if (other.appData.source === input.source && other.kind === input.kind) {
+				throw new SfuError('invalid_state', `a ${input.source} ${input.kind} producer already exists; close it first`);
+			}
+		}
+		const producer = await transport.produce<ProducerAppData>({
+			kind: input.kind,
+			rtpParameters: input.rtpParameters,
+			paused: input.paused ?? false,
+			// A device encoder is asked for a key frame at most once a second,
+			// however many viewers ask: 20 Mbit/s I-frames must not pile up.
+			keyFrameRequestDelay: input.source === 'device' ? 1000 : 0,
+			appData: { peerId: this.peerId, source: input.source },
+		});
+		if (this.#closed) {
+			producer.close();
+			throw new SfuError('invalid_state', 'the peer left');
+		}
+		this.#producers.set(producer.id, producer);
+		producer.observer.once('close', () => this.#producers.delete(producer.id));
+		producer.on('transportclose', () => this.emit('producerclose', producer));
+		if (producer.kind === 'audio') {
+			this.#room.observeSpeaker(producer, this.home.router).catch((error: Error) => {
+				if (!producer.closed) this.#logger.warn({ err: error, producerId: producer.id }, 'active speaker observer refused producer');
+			});
+		}
+		return producer;
+	}
+
+	producer(producerId: string): PeerProducer {
+		const producer = this.#producers.get(producerId);
+		if (!producer) throw new SfuError('not_found', 'no such producer');
+		return producer;
+	}
+
+	/**
+	 * Consumes another peer's producer on this peer's receive transport, piping
+	 * it to this peer's router first when it lives on another one. The consumer
+	 * starts paused; the client resumes it once its side is ready.
+	 */
+	async consume(producer: PeerProducer, producerRouter: types.Router, rtpCapabilities: types.RtpCapabilities, priority: number): Promise<PeerConsumer> {
+		this.#assertOpen();
+		const transport = [...this.#transports.values()].reverse().find((t) => t.appData.direction === 'recv');
+		if (!transport) throw new SfuError('invalid_state', 'create a recv transport first');
+		for (const existing of this.#consumers.values()) {
+			if (existing.producerId === producer.id) throw new SfuError('invalid_state', 'already consuming this producer');
+		}
+		await this.#room.ensureProducerOn(producer, producerRouter, this.home.router);
+		if (producer.closed) throw new SfuError('not_found', 'the producer closed');
+		if (!this.home.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+			throw new SfuError('cannot_consume', 'this device cannot receive that producer (codec mismatch)');
+		}
+		const consumer = await transport.consume<ConsumerAppData>({
+			producerId: producer.id,
+			rtpCapabilities,
+			paused: true,
+			appData: { peerId: this.peerId, producerPeerId: producer.appData.peerId, source: producer.appData.source },
+		});
+		if (this.#closed) {
+			consumer.close();
+			throw new SfuError('invalid_state', 'the peer left');
+		}
+		if (priority !== 1) await consumer.setPriority(priority);
+		this.#consumers.set(consumer.id, consumer);
+		consumer.observer.once('close', () => this.#consumers.delete(consumer.id));
+		consumer.on('producerclose', () => this.emit('consumerclose', consumer));
+		consumer.on('transportclose', () => this.emit('consumerclose', consumer));
+		consumer.on('producerpause', () => this.emit('consumerpause', consumer));
+		consumer.on('producerresume', () => this.emit('consumerresume', consumer));
+		consumer.on('layerschange', (layers) => this.emit('consumerlayerschange', consumer, layers));
+		return consumer;
+	}
+
+	consumer(consumerId: string): PeerConsumer {
+		const consumer = this.#consumers.get(consumerId);
+		if (!consumer) throw new SfuError('not_found', 'no such consumer');
+		return consumer;
+	}
+
+	/**
+	 * On resume: keeps the listed transports (the client restarts ICE on them)
+	 * and closes the others with their producers and consumers.
+	 */
+	keepTransports(transportIds: readonly string[]): void {
+		for (const [id, transport] of this.#transports) {
+			if (!transportIds.includes(id)) transport.close();
+		}
+	}
+
+	/** Closes every transport, and with them every producer and consumer. Idempotent. */
+	close(): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		for (const transport of this.#transports.values()) transport.close();
+		this.#transports.clear();
+		this.#producers.clear();
+		this.#consumers.clear();
+	}
+
+	#transport(transportId: string): PeerTransport {
+		this.#assertOpen();
+		const transport = this.#transports.get(transportId);
+		if (!transport) throw new SfuError('not_found', 'no such transport');
+		return transport;
+	}
+
+	#assertOpen(): void {
+		if (this.#closed) throw new SfuError('invalid_state', 'the peer left');
+	}
+}

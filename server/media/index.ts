@@ -1,0 +1,10 @@
+export { WorkerPool } from './WorkerPool.js';
+export type { PoolWorker, PoolWorkerAppData, WebRtcServerOptions, WorkerPoolEvents, WorkerPoolOptions, WorkerSlotStatus } from './WorkerPool.js';
+export { RoomMedia } from './RoomMedia.js';
+export type { RoomMediaEvents, RoomMediaOptions, RoomRouter } from './RoomMedia.js';
+export { PeerMedia } from './PeerMedia.js';
+export type { ConsumerAppData, PeerConsumer, PeerMediaEvents, PeerMediaOptions, PeerProducer, ProducerAppData, TransportAppData } from './PeerMedia.js';
+export { addCounts, countRouter, emptyCounts } from './MediaCounts.js';
+export type { MediaCounts } from './MediaCounts.js';
+export { assertWorkerBinary } from './workerBinary.js';
+export { processExists, waitForProcessExit } from './processExit.js';

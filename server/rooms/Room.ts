@@ -1,0 +1,271 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import { waitsForAdmission } from '../auth/index.js';
+import { SfuError } from '../errors.js';
+import { PeerMedia, RoomMedia, type PeerConsumer, type PeerMediaOptions, type PeerProducer, type RoomMediaOptions, type WorkerPool } from '../media/index.js';
+import type { Logger } from '../observability/index.js';
+import type { CloseReason, JoinResponse, NotificationMap, NotificationName, RoomInfo } from '../signaling/protocol.js';
+import { Peer, producerInfo, type PeerChannel, type PeerIdentity } from './Peer.js';
+
+export interface RoomPolicy {
+	/** Patients wait for a host to admit them. */
+	waitingRoom: boolean;
+}
+
+export interface RoomOptions {
+	media: RoomMediaOptions;
+	peerMedia: PeerMediaOptions;
+	maxPeers: number;
+	peerGracePeriodMs: number;
+	emptyRoomTimeoutMs: number;
+}
+
+export type RoomCloseReason = NotificationMap['roomClosed']['reason'];
+
+export type RoomEvents = {
+	close: [reason: RoomCloseReason];
+};
+
+export interface JoinRequest {
+	rtpCapabilities?: types.RtpCapabilities;
+	resume?: { transportIds: string[] };
+}
+
+/**
+ * A consult room: who is in it, who waits, what each may do, and the
+ * notifications membership and media changes cause. Knows nothing of sockets:
+ * peers are reached through their PeerChannel.
+ */
+export class Room extends EventEmitter<RoomEvents> {
+	readonly id: string;
+	readonly policy: RoomPolicy;
+	readonly #media: RoomMedia;
+	readonly #options: RoomOptions;
+	readonly #logger: Logger;
+	readonly #peers = new Map<string, Peer>();
+	readonly #admitted = new Set<string>();
+	#emptyTimer: NodeJS.Timeout | null = null;
+	#closed = false;
+
+	static async create(id: string, policy: RoomPolicy, pool: WorkerPool, options: RoomOptions, logger: Logger): Promise<Room> {
+		const media = await RoomMedia.create(pool, options.media, logger);
+		return new Room(id, policy, media, options, logger);
+	}
+
+	private constructor(id: string, policy: RoomPolicy, media: RoomMedia, options: RoomOptions, logger: Logger) {
+		super();
+		this.id = id;
+		this.policy = policy;
+		this.#media = media;
+		this.#options = options;
+		this.#logger = logger;
+		media.on('dominantspeaker', (producerId) => {
+			const owner = this.#producerOwner(producerId);
+			if (owner) this.#broadcast('activeSpeaker', { peerId: owner.id });
+		});
+		media.on('routerlost', () => this.close('closed'));
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	get media(): RoomMedia {
+		return this.#media;
+	}
+
+	get info(): RoomInfo {
+		return { id: this.id, waitingRoom: this.policy.waitingRoom };
+	}
+
+	peers(): Peer[] {
+		return [...this.#peers.values()];
+	}
+
+	peer(peerId: string): Peer {
+		const peer = this.#peers.get(peerId);
+		if (!peer) throw new SfuError('not_found', 'no such peer in this room');
+		return peer;
+	}
+
+	/**
+	 * Enters the room, resumes a peer kept through a disconnect (same `sub`),
+	 * or parks a patient in the waiting room.
+	 */
+	async join(identity: PeerIdentity, channel: PeerChannel, request: JoinRequest): Promise<{ peer: Peer; response: JoinResponse }> {
+		if (this.#closed) throw new SfuError('room_closed', 'the room has closed');
+		this.#cancelEmptyTimer();
+		let peer = this.peers().find((p) => p.identity.sub === identity.sub && p.state !== 'closed');
+		if (peer) {
+			peer.attachChannel(channel);
+			if (request.rtpCapabilities) peer.rtpCapabilities = request.rtpCapabilities;
+			if (peer.state === 'waiting' && !this.#admitted.has(peer.id)) return { peer, response: this.#waitingResponse(peer) };
+			if (peer.hasMedia) {
+				peer.media.keepTransports(request.resume?.transportIds ?? []);
+				this.#logger.info({ peerId: peer.id }, 'peer resumed');
+				return { peer, response: this.#joinedResponse(peer, true) };
+			}
+		} else {
+			if (this.#peers.size >= this.#options.maxPeers) throw new SfuError('room_full', 'the room is full');
+			const waits = waitsForAdmission(identity.role, this.policy.waitingRoom);
+			peer = new Peer(identity, channel, waits ? 'waiting' : 'joined');
+			if (request.rtpCapabilities) peer.rtpCapabilities = request.rtpCapabilities;
+			this.#peers.set(peer.id, peer);
+			if (waits) {
+				this.#logger.info({ peerId: peer.id, role: identity.role }, 'peer waiting for admission');
+				this.#sendWaitingList();
+				return { peer, response: this.#waitingResponse(peer) };
+			}
+		}
+		await this.#activate(peer);
+		return { peer, response: this.#joinedResponse(peer, false) };
+	}
+
+	/** Looks a producer up across the room and consumes it for `peer`. */
+	async consume(peer: Peer, producerId: string): Promise<PeerConsumer> {
+		const owner = this.#producerOwner(producerId);
+		if (!owner) throw new SfuError('not_found', 'no such producer in this room');
+		return peer.consume(owner.media.producer(producerId), owner.media.home.router);
+	}
+
+	/** The peer's socket dropped: keep it for the grace period, then remove it. */
+	disconnect(peer: Peer, channel: PeerChannel): void {
+		if (!this.#peers.has(peer.id) || !peer.notifiesThrough(channel)) return;
+		if (peer.state === 'waiting' || this.#options.peerGracePeriodMs === 0) {
+			this.remove(peer, 'disconnected');
+			return;
+		}
+		peer.detachChannel();
+		this.#logger.info({ peerId: peer.id, graceMs: this.#options.peerGracePeriodMs }, 'peer disconnected; keeping it for the grace period');
+		peer.graceTimer = setTimeout(() => this.remove(peer, 'disconnected'), this.#options.peerGracePeriodMs);
+	}
+
+	/** Removes a peer now, telling the others. */
+	remove(peer: Peer, reason: CloseReason): void {
+		if (!this.#peers.delete(peer.id)) return;
+		const wasWaiting = peer.state === 'waiting';
+		this.#admitted.delete(peer.id);
+		peer.close();
+		this.#logger.info({ peerId: peer.id, reason }, 'peer left');
+		if (wasWaiting) this.#sendWaitingList();
+		else this.#broadcast('peerLeft', { peerId: peer.id, reason });
+		if (this.#peers.size === 0) this.#scheduleEmptyClose();
+	}
+
+	/** Lets a waiting peer in; it joins for real on its next `join`. */
+	admit(peerId: string): void {
+		const peer = this.peer(peerId);
+		if (peer.state !== 'waiting') throw new SfuError('invalid_state', 'that peer is not waiting');
+		this.#admitted.add(peer.id);
+		peer.notify('admitted', {});
+		this.#sendWaitingList();
+	}
+
+	/** Turns a waiting peer away. */
+	deny(peerId: string): void {
+		const peer = this.peer(peerId);
+		if (peer.state !== 'waiting') throw new SfuError('invalid_state', 'that peer is not waiting');
+		peer.notify('denied', {});
+		this.remove(peer, 'removed');
+	}
+
+	/** Peers waiting for admission (admitted ones excluded). */
+	waitingPeers(): Peer[] {
+		return this.peers().filter((p) => p.state === 'waiting' && !this.#admitted.has(p.id));
+	}
+
+	/** Closes every peer and the room's media. Idempotent. */
+	close(reason: RoomCloseReason): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		this.#cancelEmptyTimer();
+		for (const peer of this.#peers.values()) {
+			peer.notify('roomClosed', { reason });
+			peer.close();
+		}
+		this.#peers.clear();
+		this.#admitted.clear();
+		this.#media.close();
+		this.#logger.info({ reason }, 'room closed');
+		this.emit('close', reason);
+	}
+
+	async #activate(peer: Peer): Promise<void> {
+		const router = await this.#media.routerForNewPeer();
+		const media = new PeerMedia(peer.id, this.#media, router, this.#options.peerMedia, this.#logger.child({ peerId: peer.id }));
+		peer.attachMedia(media);
+		this.#admitted.delete(peer.id);
+		this.#wirePeer(peer, media);
+		this.#broadcast('peerJoined', { peer: peer.info() }, peer);
+		if (peer.role === 'host') this.#sendWaitingList();
+		this.#logger.info({ peerId: peer.id, role: peer.role, routerId: router.router.id }, 'peer joined');
+	}
+
+	#wirePeer(peer: Peer, media: PeerMedia): void {
+		const others = (producer: PeerProducer) => ({ producerId: producer.id, peerId: producer.appData.peerId });
+		peer.on('producernew', (producer) => this.#broadcast('producerNew', { producer: producerInfo(producer) }, peer));
+		peer.on('producerclose', (producer) => this.#broadcast('producerClosed', others(producer), peer));
+		peer.on('producerpause', (producer) => this.#broadcast('producerPaused', others(producer), peer));
+		peer.on('producerresume', (producer) => this.#broadcast('producerResumed', others(producer), peer));
+		media.on('consumerclose', (consumer) => peer.notify('consumerClosed', { consumerId: consumer.id, producerId: consumer.producerId }));
+		media.on('consumerpause', (consumer) => peer.notify('consumerPaused', { consumerId: consumer.id }));
+		media.on('consumerresume', (consumer) => peer.notify('consumerResumed', { consumerId: consumer.id }));
+		media.on('consumerlayerschange', (consumer, layers) =>
+			peer.notify('consumerLayersChanged', {
+				consumerId: consumer.id,
+				spatialLayer: layers?.spatialLayer ?? null,
+				temporalLayer: layers?.temporalLayer ?? null,
+			}),
+		);
+	}
+
+	#joinedResponse(peer: Peer, resumed: boolean): JoinResponse {
+		return {
+			waiting: false,
+			peerId: peer.id,
+			role: peer.role,
+			room: this.info,
+			routerRtpCapabilities: this.#media.routerRtpCapabilities,
+			peers: this.peers()
+				.filter((p) => p !== peer && p.hasMedia && p.state !== 'closed')
+				.map((p) => p.info()),
+			resumed,
+			producers: resumed ? [...peer.media.producers.values()].map(producerInfo) : [],
+		};
+	}
+
+	#waitingResponse(peer: Peer): JoinResponse {
+		return { waiting: true, peerId: peer.id, room: this.info };
+	}
+
+	#producerOwner(producerId: string): Peer | undefined {
+		for (const peer of this.#peers.values()) {
+			if (peer.hasMedia && peer.media.producers.has(producerId)) return peer;
+		}
+		return undefined;
+	}
+
+	/** Sends to every admitted peer except `except`. */
+	#broadcast<N extends NotificationName>(name: N, data: NotificationMap[N], except?: Peer): void {
+		for (const peer of this.#peers.values()) {
+			if (peer !== except && peer.hasMedia) peer.notify(name, data);
+		}
+	}
+
+	#sendWaitingList(): void {
+		const waiting = this.waitingPeers().map((p) => ({ id: p.id, role: p.role, displayName: p.identity.displayName }));
+		for (const peer of this.#peers.values()) {
+			if (peer.role === 'host' && peer.hasMedia) peer.notify('waitingRoom', { peers: waiting });
+		}
+	}
+
+	#scheduleEmptyClose(): void {
+		this.#cancelEmptyTimer();
+		this.#emptyTimer = setTimeout(() => this.close('closed'), this.#options.emptyRoomTimeoutMs);
+	}
+
+	#cancelEmptyTimer(): void {
+		if (this.#emptyTimer) clearTimeout(this.#emptyTimer);
+		this.#emptyTimer = null;
+	}
+}

@@ -1,0 +1,98 @@
+import { EventEmitter } from 'node:events';
+import type { WorkerPool } from '../media/index.js';
+import { emptyCounts, type MediaCounts } from '../media/index.js';
+import type { Logger } from '../observability/index.js';
+import { Room, type RoomOptions, type RoomPolicy } from './Room.js';
+
+/** Counts of everything this node holds; all return to zero when idle. */
+export interface RoomCounts extends MediaCounts {
+	rooms: number;
+	peers: number;
+	waiting: number;
+}
+
+export type RoomRegistryEvents = {
+	roomopen: [room: Room];
+	roomclose: [room: Room];
+};
+
+/**
+ * The rooms of this node, by id. Creating a room is asynchronous (it opens a
+ * router), so concurrent first joins share one creation.
+ */
+export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
+	readonly #pool: WorkerPool;
+	readonly #options: RoomOptions;
+	readonly #logger: Logger;
+	readonly #rooms = new Map<string, Room>();
+	readonly #creating = new Map<string, Promise<Room>>();
+	#closed = false;
+
+	constructor(pool: WorkerPool, options: RoomOptions, logger: Logger) {
+		super();
+		this.#pool = pool;
+		this.#options = options;
+		this.#logger = logger;
+	}
+
+	get(roomId: string): Room | undefined {
+		return this.#rooms.get(roomId);
+	}
+
+	rooms(): Room[] {
+		return [...this.#rooms.values()];
+	}
+
+	/** The open room with this id, created with `policy` if there is none. */
+	async getOrCreate(roomId: string, policy: RoomPolicy): Promise<Room> {
+		if (this.#closed) throw new Error('room registry closed');
+		const existing = this.#rooms.get(roomId);
+		if (existing && !existing.closed) return existing;
+		let creating = this.#creating.get(roomId);
+		if (!creating) {
+			creating = Room.create(roomId, policy, this.#pool, this.#options, this.#logger.child({ roomId })).then(
+				(room) => {
+					this.#creating.delete(roomId);
+					this.#rooms.set(roomId, room);
+					room.once('close', () => {
+						if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
+						this.emit('roomclose', room);
+					});
+					this.emit('roomopen', room);
+					return room;
+				},
+				(error: unknown) => {
+					this.#creating.delete(roomId);
+					throw error;
+				},
+			);
+			this.#creating.set(roomId, creating);
+		}
+		return creating;
+	}
+
+	counts(): RoomCounts {
+		const counts: RoomCounts = { rooms: 0, peers: 0, waiting: 0, ...emptyCounts() };
+		for (const room of this.#rooms.values()) {
+			counts.rooms += 1;
+			for (const peer of room.peers()) {
+				if (peer.state === 'waiting') counts.waiting += 1;
+				else counts.peers += 1;
+			}
+			const media = room.media.counts();
+			counts.routers += media.routers;
+			counts.transports += media.transports;
+			counts.producers += media.producers;
+			counts.consumers += media.consumers;
+		}
+		return counts;
+	}
+
+	/** Closes every room (server shutdown). Idempotent. */
+	close(): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		for (const room of [...this.#rooms.values()]) room.close('server_shutdown');
+		this.#rooms.clear();
+	}
+}

@@ -1,0 +1,111 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { AuthError, type TokenVerifier } from '../auth/index.js';
+import type { Logger } from '../observability/index.js';
+import type { RoomRegistry } from '../rooms/index.js';
+import { HandshakeAuthSchema, type ClientToServerEvents, type ServerToClientEvents, type TransportParams } from './protocol.js';
+import { SignalingSession } from './SignalingSession.js';
+import type { SfuSocket, SocketData } from './types.js';
+
+export interface SignalingOptions {
+	/** Largest message, bytes; larger ones close the connection. */
+	maxPayloadBytes: number;
+	/** Requests per second per socket (bursts up to twice that). */
+	requestsPerSecond: number;
+	/** Allowed browser origins; empty allows any. */
+	corsOrigins: string[];
+	/** Waiting-room default for new rooms. */
+	defaultWaitingRoom: boolean;
+	/** Heartbeat: a dead link is noticed after about interval + timeout. Default 10 s + 10 s. */
+	pingIntervalMs?: number;
+	pingTimeoutMs?: number;
+	iceServers?: () => TransportParams['iceServers'];
+}
+
+export interface SignalingDeps {
+	rooms: RoomRegistry;
+	verifier: TokenVerifier;
+}
+
+type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/**
+ * Socket.IO signaling: authenticates each connection's join token during the
+ * handshake (refusals carry `{ code, message }` in connect_error's `data`),
+ * then gives each socket a SignalingSession.
+ */
+export class SignalingServer {
+	readonly io: IoServer;
+	readonly #logger: Logger;
+	#closed = false;
+
+	constructor(options: SignalingOptions, deps: SignalingDeps, logger: Logger) {
+		this.#logger = logger;
+		this.io = new Server({
+			path: '/socket.io',
+			serveClient: false,
+			maxHttpBufferSize: options.maxPayloadBytes,
+			pingInterval: options.pingIntervalMs ?? 10_000,
+			pingTimeout: options.pingTimeoutMs ?? 10_000,
+			cors: { origin: options.corsOrigins.length > 0 ? options.corsOrigins : true, credentials: false },
+		});
+		const rateLimiter = new RateLimiterMemory({ points: options.requestsPerSecond * 2, duration: 2 });
+
+		this.io.use((socket, next) => {
+			const auth = HandshakeAuthSchema.safeParse(socket.handshake.auth);
+			const refuse = (error: AuthError): void => {
+				this.#logger.info({ code: error.code }, 'connection refused');
+				next(Object.assign(new Error(error.message), { data: { code: error.code, message: error.message } }));
+			};
+			if (!auth.success) {
+				const missing = !socket.handshake.auth || typeof (socket.handshake.auth as { token?: unknown }).token !== 'string';
+				refuse(new AuthError(missing ? 'auth_missing_token' : 'auth_invalid_token', missing ? 'a join token is required' : 'the handshake auth is malformed'));
+				return;
+			}
+			deps.verifier.verify(auth.data.token, auth.data.room).then(
+				(claims) => {
+					socket.data.claims = claims;
+					next();
+				},
+				(error: unknown) => {
+					if (error instanceof AuthError) refuse(error);
+					else {
+						this.#logger.error({ err: error }, 'token verification failed unexpectedly');
+						refuse(new AuthError('auth_invalid_token', 'the token could not be verified'));
+					}
+				},
+			);
+		});
+
+		this.io.on('connection', (socket: SfuSocket) => {
+			const claims = socket.data.claims;
+			new SignalingSession(socket, {
+				rooms: deps.rooms,
+				rateLimiter,
+				defaultWaitingRoom: options.defaultWaitingRoom,
+				iceServers: options.iceServers ?? (() => []),
+				logger: this.#logger.child({ socketId: socket.id, roomId: claims.room }),
+			});
+		});
+	}
+
+	/** Serves Socket.IO on Node's http server (the default engine). */
+	attach(server: HttpServer): void {
+		this.io.attach(server);
+	}
+
+	/** Number of connected sockets. */
+	get connections(): number {
+		return this.io.engine?.clientsCount ?? 0;
+	}
+
+	/** Disconnects every socket and stops accepting new ones. Idempotent. */
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		this.io.disconnectSockets(true);
+		// io.close() would also close the http server, which HttpServer owns.
+		this.io.engine?.close();
+	}
+}

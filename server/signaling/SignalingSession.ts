@@ -1,0 +1,113 @@
+import type { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { Logger } from '../observability/index.js';
+import type { RoomRegistry } from '../rooms/index.js';
+import { protocolError, toProtocolError } from './errors.js';
+import { handlers, type SessionContext } from './handlers.js';
+import { RequestSchemas, type ProtocolError, type RequestMethod, type Result, type TransportParams } from './protocol.js';
+import { SocketChannel } from './SocketChannel.js';
+import type { SfuSocket } from './types.js';
+
+export interface SignalingSessionDeps {
+	rooms: RoomRegistry;
+	rateLimiter: RateLimiterMemory;
+	defaultWaitingRoom: boolean;
+	iceServers: () => TransportParams['iceServers'];
+	logger: Logger;
+}
+
+type AnyAck = (result: Result<unknown>) => void;
+
+const isMethod = (name: string): name is RequestMethod => Object.hasOwn(RequestSchemas, name);
+
+/**
+ * One socket's conversation: every incoming event is validated, rate-limited
+ * and answered, one at a time, in arrival order; a dropped socket hands its
+ * peer to the room's grace period.
+ */
+export class SignalingSession {
+	readonly #socket: SfuSocket;
+	readonly #deps: SignalingSessionDeps;
+	readonly #ctx: SessionContext;
+	readonly #logger: Logger;
+	/** Requests run one after another, so a client cannot race its own state. */
+	#queue: Promise<void> = Promise.resolve();
+
+	constructor(socket: SfuSocket, deps: SignalingSessionDeps) {
+		this.#socket = socket;
+		this.#deps = deps;
+		this.#logger = deps.logger;
+		this.#ctx = {
+			claims: socket.data.claims,
+			channel: new SocketChannel(socket),
+			rooms: deps.rooms,
+			defaultWaitingRoom: deps.defaultWaitingRoom,
+			iceServers: deps.iceServers,
+			room: null,
+			peer: null,
+		};
+		socket.onAny((event: unknown, ...args: unknown[]) => this.#onEvent(event, args));
+		socket.on('disconnect', (reason) => this.#onDisconnect(reason));
+	}
+
+	#onEvent(event: unknown, args: unknown[]): void {
+		const last = args[args.length - 1];
+		if (typeof last !== 'function') {
+			// Every request needs an acknowledgement to answer; anything else is noise.
+			this.#logger.debug({ event: typeof event === 'string' ? event.slice(0, 64) : typeof event }, 'dropped event without acknowledgement');
+			return;
+		}
+		const ack = last as AnyAck;
+		const payload = args.length > 1 ? args[0] : undefined;
+		if (typeof event !== 'string' || !isMethod(event)) {
+			ack(protocolError('unknown_method', 'unknown request'));
+			return;
+		}
+		this.#deps.rateLimiter.consume(this.#socket.id).then(
+			() => this.#enqueue(event, payload, ack),
+			(rejection: unknown) => {
+				if (rejection instanceof Error) {
+					this.#logger.error({ err: rejection }, 'rate limiter failed');
+					ack(protocolError('internal_error', 'internal server error'));
+				} else {
+					ack(protocolError('rate_limited', 'too many requests; slow down'));
+				}
+			},
+		);
+	}
+
+	#enqueue(method: RequestMethod, payload: unknown, ack: AnyAck): void {
+		this.#queue = this.#queue.then(() => this.#handle(method, payload, ack));
+	}
+
+	async #handle(method: RequestMethod, payload: unknown, ack: AnyAck): Promise<void> {
+		const parsed = RequestSchemas[method].safeParse(payload);
+		if (!parsed.success) {
+			ack({ ok: false, error: describeInvalid(parsed.error.issues) });
+			return;
+		}
+		try {
+			// The table is keyed by method, so the payload matches its handler.
+			const handler = handlers[method] as (ctx: SessionContext, p: unknown) => Promise<unknown>;
+			const data = await handler(this.#ctx, parsed.data);
+			ack({ ok: true, data });
+		} catch (error) {
+			ack({ ok: false, error: toProtocolError(error, this.#logger, method) });
+		}
+	}
+
+	#onDisconnect(reason: string): void {
+		const { room, peer, channel } = this.#ctx;
+		this.#logger.debug({ reason, peerId: peer?.id }, 'socket disconnected');
+		this.#deps.rateLimiter.delete(this.#socket.id).catch(() => undefined);
+		// Queued requests still run; after them the room learns the peer is gone.
+		this.#queue = this.#queue.then(() => {
+			if (room && peer) room.disconnect(peer, channel);
+		});
+	}
+}
+
+function describeInvalid(issues: readonly { path: readonly PropertyKey[]; message: string }[]): ProtocolError {
+	const first = issues[0];
+	const where = first && first.path.length > 0 ? first.path.map(String).join('.') : 'payload';
+	return { code: 'invalid_payload', message: `${where}: ${first?.message ?? 'invalid'}`.slice(0, 300) };
+}

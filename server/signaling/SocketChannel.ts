@@ -1,0 +1,23 @@
+import type { Socket } from 'socket.io';
+import type { PeerChannel } from '../rooms/index.js';
+import type { NotificationMap, NotificationName } from './protocol.js';
+import type { SfuSocket } from './types.js';
+
+/** A peer's notifications over its Socket.IO socket. */
+export class SocketChannel implements PeerChannel {
+	readonly #socket: SfuSocket;
+
+	constructor(socket: SfuSocket) {
+		this.#socket = socket;
+	}
+
+	notify<N extends NotificationName>(name: N, data: NotificationMap[N]): void {
+		// The typed emit cannot narrow a generic event name; the map keeps it sound.
+		(this.#socket as unknown as Socket).emit(name, data);
+	}
+
+	close(): void {
+		// Deferred so a pending ack or notification is written before the close.
+		setImmediate(() => this.#socket.disconnect(true));
+	}
+}

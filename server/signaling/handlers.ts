@@ -1,0 +1,189 @@
+import type { z } from 'zod';
+import type { types } from 'mediasoup';
+import type { JoinClaims } from '../auth/index.js';
+import { AuthError } from '../auth/index.js';
+import { SfuError } from '../errors.js';
+import { admitPeer, denyPeer, endRoom, mutePeer, removePeer, type Peer, type PeerChannel, type Room, type RoomRegistry } from '../rooms/index.js';
+import { PROTOCOL_VERSION, type RequestMethod, type RequestSchemas, type ResponseOf, type TransportParams } from './protocol.js';
+
+/** What one socket's requests act on. */
+export interface SessionContext {
+	readonly claims: JoinClaims;
+	readonly channel: PeerChannel;
+	readonly rooms: RoomRegistry;
+	/** Waiting-room default for rooms this session creates. */
+	readonly defaultWaitingRoom: boolean;
+	/** ICE servers handed to clients with each transport (TURN lands here). */
+	readonly iceServers: () => TransportParams['iceServers'];
+	room: Room | null;
+	peer: Peer | null;
+}
+
+type Payload<M extends RequestMethod> = z.output<(typeof RequestSchemas)[M]>;
+type Handler<M extends RequestMethod> = (ctx: SessionContext, payload: Payload<M>) => Promise<ResponseOf<M>>;
+
+/** The session's room and admitted peer, or the reason there is none. */
+function joined(ctx: SessionContext): { room: Room; peer: Peer } {
+	if (!ctx.room || !ctx.peer || ctx.peer.state === 'closed') throw new SfuError('not_joined', 'join the room first');
+	if (ctx.room.closed) throw new SfuError('room_closed', 'the room has closed');
+	if (ctx.peer.state === 'waiting') throw new SfuError('waiting_for_admission', 'wait for the host to admit you');
+	return { room: ctx.room, peer: ctx.peer };
+}
+
+const OK = {} as Record<string, never>;
+
+/**
+ * One thin handler per request: state and permission checks live in the
+ * room layer; these only route the validated payload to it.
+ */
+export const handlers: { [M in RequestMethod]: Handler<M> } = {
+	async join(ctx, payload) {
+		if (payload.protocolVersion !== PROTOCOL_VERSION) {
+			throw new SfuError('unsupported_protocol_version', `this server speaks protocol ${PROTOCOL_VERSION}`);
+		}
+		if (ctx.claims.exp * 1000 < Date.now()) throw new AuthError('auth_token_expired', 'the token has expired');
+		if (ctx.peer && ctx.peer.state !== 'waiting' && ctx.peer.state !== 'closed') {
+			throw new SfuError('already_joined', 'this connection has already joined');
+		}
+		const creatorSetsPolicy = ctx.claims.role === 'host' || ctx.claims.role === 'clinician';
+		const waitingRoom = creatorSetsPolicy && ctx.claims.waitingRoom !== undefined ? ctx.claims.waitingRoom : ctx.defaultWaitingRoom;
+		const room = await ctx.rooms.getOrCreate(ctx.claims.room, { waitingRoom });
+		const { peer, response } = await room.join(
+			{ sub: ctx.claims.sub, role: ctx.claims.role, displayName: ctx.claims.name },
+			ctx.channel,
+			{
+				...(payload.rtpCapabilities ? { rtpCapabilities: payload.rtpCapabilities as types.RtpCapabilities } : {}),
+				...(payload.resume ? { resume: payload.resume } : {}),
+			},
+		);
+		ctx.room = room;
+		ctx.peer = peer;
+		return response;
+	},
+
+	async setRtpCapabilities(ctx, { rtpCapabilities }) {
+		joined(ctx).peer.rtpCapabilities = rtpCapabilities as types.RtpCapabilities;
+		return OK;
+	},
+
+	async createTransport(ctx, { direction }) {
+		const { peer } = joined(ctx);
+		const params = await peer.media.createTransport(direction);
+		return { ...params, iceServers: ctx.iceServers() };
+	},
+
+	async connectTransport(ctx, { transportId, dtlsParameters }) {
+		await joined(ctx).peer.media.connectTransport(transportId, dtlsParameters);
+		return OK;
+	},
+
+	async restartIce(ctx, { transportId }) {
+		return { iceParameters: await joined(ctx).peer.media.restartIce(transportId) };
+	},
+
+	async produce(ctx, payload) {
+		const producer = await joined(ctx).peer.produce({
+			transportId: payload.transportId,
+			kind: payload.kind,
+			rtpParameters: payload.rtpParameters as types.RtpParameters,
+			source: payload.source,
+			...(payload.paused !== undefined ? { paused: payload.paused } : {}),
+		});
+		return { id: producer.id };
+	},
+
+	async closeProducer(ctx, { producerId }) {
+		joined(ctx).peer.closeProducer(producerId);
+		return OK;
+	},
+
+	async pauseProducer(ctx, { producerId }) {
+		await joined(ctx).peer.pauseProducer(producerId);
+		return OK;
+	},
+
+	async resumeProducer(ctx, { producerId }) {
+		await joined(ctx).peer.resumeProducer(producerId);
+		return OK;
+	},
+
+	async consume(ctx, { producerId }) {
+		const { room, peer } = joined(ctx);
+		const consumer = await room.consume(peer, producerId);
+		return {
+			id: consumer.id,
+			producerId: consumer.producerId,
+			peerId: consumer.appData.producerPeerId,
+			kind: consumer.kind,
+			source: consumer.appData.source,
+			rtpParameters: consumer.rtpParameters,
+			type: consumer.type,
+			producerPaused: consumer.producerPaused,
+		};
+	},
+
+	async resumeConsumer(ctx, { consumerId }) {
+		await joined(ctx).peer.media.consumer(consumerId).resume();
+		return OK;
+	},
+
+	async pauseConsumer(ctx, { consumerId }) {
+		await joined(ctx).peer.media.consumer(consumerId).pause();
+		return OK;
+	},
+
+	async closeConsumer(ctx, { consumerId }) {
+		joined(ctx).peer.media.consumer(consumerId).close();
+		return OK;
+	},
+
+	async setConsumerPreferredLayers(ctx, { consumerId, spatialLayer, temporalLayer }) {
+		const consumer = joined(ctx).peer.media.consumer(consumerId);
+		if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
+			throw new SfuError('invalid_state', 'only simulcast and SVC consumers have layers');
+		}
+		await consumer.setPreferredLayers({ spatialLayer, ...(temporalLayer !== undefined ? { temporalLayer } : {}) });
+		return OK;
+	},
+
+	async setConsumerPriority(ctx, { consumerId, priority }) {
+		await joined(ctx).peer.media.consumer(consumerId).setPriority(priority);
+		return OK;
+	},
+
+	async leave(ctx) {
+		if (ctx.room && ctx.peer) ctx.room.remove(ctx.peer, 'left');
+		ctx.room = null;
+		ctx.peer = null;
+		return OK;
+	},
+
+	async admit(ctx, { peerId }) {
+		const { room, peer } = joined(ctx);
+		admitPeer(room, peer, peerId);
+		return OK;
+	},
+
+	async deny(ctx, { peerId }) {
+		const { room, peer } = joined(ctx);
+		denyPeer(room, peer, peerId);
+		return OK;
+	},
+
+	async mutePeer(ctx, { peerId, source }) {
+		const { room, peer } = joined(ctx);
+		return { producerIds: await mutePeer(room, peer, peerId, source) };
+	},
+
+	async removePeer(ctx, { peerId }) {
+		const { room, peer } = joined(ctx);
+		removePeer(room, peer, peerId);
+		return OK;
+	},
+
+	async endRoom(ctx) {
+		const { room, peer } = joined(ctx);
+		endRoom(room, peer);
+		return OK;
+	},
+};

@@ -1,0 +1,3 @@
+export { SignalingServer } from './SignalingServer.js';
+export type { SignalingDeps, SignalingOptions } from './SignalingServer.js';
+export * from './protocol.js';
