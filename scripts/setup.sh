@@ -48,6 +48,7 @@ fi
 # --- mediasoup worker, built from source against Debian's libraries (cached) -
 bash worker-config/build-worker.sh >&2
 
-# --- TypeScript build (incremental) ------------------------------------------
+# --- TypeScript build (incremental) and the SDK bundles (skipped when fresh) -
 node_modules/.bin/tsc -p tsconfig.build.json >&2
+node client-sdk/build.mjs >&2
 log "ready"

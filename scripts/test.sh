@@ -10,8 +10,8 @@ mkdir -p "$out"
 rm -f "$out/mocha.json"
 passed=0 failed=0 skipped=0
 
-echo "== type check"
-if node_modules/.bin/tsc --noEmit -p tsconfig.json; then
+echo "== type check (server, tests, SDK)"
+if node_modules/.bin/tsc --noEmit -p tsconfig.json && node_modules/.bin/tsc --noEmit -p client-sdk/tsconfig.json; then
 	passed=$((passed + 1))
 else
 	failed=$((failed + 1))
@@ -43,7 +43,8 @@ else
 fi
 
 # Processes a crashed test may have left behind would skew the next run.
-leftover=$(pgrep -x mediasoup-worker | wc -l)
+# (the kernel truncates process names to 15 characters)
+leftover=$(pgrep -x mediasoup-worke | wc -l)
 if [ "$leftover" -gt 0 ]; then
 	echo "leftover mediasoup-worker processes after the suites: $leftover" >&2
 	failed=$((failed + 1))

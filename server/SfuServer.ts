@@ -12,7 +12,7 @@ import { HttpServer, registerDemoRoutes, type HealthReport, type Readiness } fro
 import { assertWorkerBinary, WorkerPool } from './media/index.js';
 import { moduleLogger, type Logger } from './observability/index.js';
 import { RoomRegistry, type RoomCounts } from './rooms/index.js';
-import { SignalingServer } from './signaling/index.js';
+import { PROTOCOL_VERSION, SignalingServer } from './signaling/index.js';
 
 const require = createRequire(import.meta.url);
 /** The repository root, found from this file whether run from server/ (tsx) or dist/server/. */
@@ -133,7 +133,11 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			{ rooms: this.#rooms, verifier },
 			moduleLogger(rootLogger, 'signaling'),
 		);
-		this.#signaling.attach(this.#http.server);
+		if (config.signaling.engine === 'uws') await this.#signaling.attachUws(config.http.host, config.signaling.uwsPort);
+		else this.#signaling.attach(this.#http.server);
+		const signaling = this.#signaling;
+		// Pages learn where signaling lives: same origin, or the uWS port.
+		this.#http.app.get('/api/client-config', async () => ({ protocolVersion: PROTOCOL_VERSION, signalingPort: signaling.uwsPort }));
 		await this.#http.listen();
 	}
 
@@ -156,6 +160,11 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	get verifier(): TokenVerifier {
 		if (!this.#verifier) throw new Error('server is not started');
 		return this.#verifier;
+	}
+
+	/** The uWebSockets.js signaling port, or null when signaling shares the HTTP port. */
+	get signalingPort(): number | null {
+		return this.#signaling?.uwsPort ?? null;
 	}
 
 	/** Rooms, peers and mediasoup objects held now; all zero when idle. */

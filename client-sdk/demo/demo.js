@@ -58,8 +58,15 @@
 	}
 
 	function ensureTile(participant, { local = false } = {}) {
-		let tile = tileOf(participant.id);
-		if (tile) return tile;
+		let tile = local ? ui.grid.querySelector('.tile.local') : tileOf(participant.id);
+		if (tile) {
+			// A rebuilt session gives this participant a new peer id.
+			if (local && tile.dataset.peerId !== participant.id) {
+				tile.dataset.peerId = participant.id;
+				for (const el of tile.querySelectorAll('video, audio')) el.dataset.peerId = participant.id;
+			}
+			return tile;
+		}
 		tile = document.createElement('div');
 		tile.className = local ? 'tile local' : 'tile';
 		tile.dataset.peerId = participant.id;
@@ -305,19 +312,41 @@
 		wire(room);
 		let joinedOnce = false;
 		room.on(RoomEvent.ConnectionStateChanged, (state) => {
-			if (state === ConnectionState.Connected && !joinedOnce) {
+			if (state !== ConnectionState.Connected) return;
+			if (!joinedOnce) {
 				joinedOnce = true;
 				void onJoined(room);
+			} else {
+				// Back after a reconnect or a second admission: tracks republish by themselves.
+				setState('joined');
+				for (const participant of room.participants.values()) ensureTile(participant);
+				ensureTile(room.localParticipant, { local: true });
+				const camera = room.localParticipant.getTrack('camera');
+				const tile = tileOf(room.localParticipant.id);
+				if (camera && tile) camera.attach(mediaElement(tile, 'video'));
+				updateControls();
 			}
 		});
 		ui.leave.hidden = false;
 		try {
-			await room.connect(location.origin, token);
+			await room.connect(await signalingUrl(), token);
 			ui.roomName.textContent = room.name || '';
 		} catch (error) {
 			setState('error');
 			showError(error, 'Could not join');
 		}
+	}
+
+	/** Signaling shares this origin, unless the server runs it on uWebSockets.js's own port. */
+	async function signalingUrl() {
+		try {
+			const response = await fetch('/api/client-config', { cache: 'no-store' });
+			const config = response.ok ? await response.json() : {};
+			if (config.signalingPort) return `${location.protocol}//${location.hostname}:${config.signalingPort}`;
+		} catch {
+			// Older server: same origin.
+		}
+		return location.origin;
 	}
 
 	// --- Page -----------------------------------------------------------------------

@@ -251,9 +251,9 @@ export class LocalParticipant implements LocalTrackOwner {
 	}
 
 	/** @internal */
-	setIdentity(id: string, role: Role, displayName: string): void {
+	setIdentity(id: string, role: Role | undefined, displayName: string): void {
 		this.#id = id;
-		this.#role = role;
+		if (role) this.#role = role;
 		if (displayName) this.#displayName = displayName;
 	}
 

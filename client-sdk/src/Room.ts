@@ -1,14 +1,15 @@
 import { LocalParticipant } from './LocalParticipant.js';
-import { PROTOCOL_VERSION, type JoinedResponse, type RequestOf, type RoomInfo, type Source, type WaitingPeer } from './protocol.js';
+import { MediaSession, type JoinOutcome } from './MediaSession.js';
+import type { RequestOf, RoomInfo, Source, WaitingPeer } from './protocol.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import type { RemoteTrack } from './RemoteTrack.js';
-import { RtcEngine, type Direction } from './RtcEngine.js';
+import { RtcEngine } from './RtcEngine.js';
 import { ConnectionState, DisconnectReason, RoomEvent, type RoomEventMap } from './RoomEvent.js';
 import { SdkError } from './SdkError.js';
 import { SignalClient } from './SignalClient.js';
 import { inboundStats, outboundStats, type TrackStats } from './stats.js';
 import { Subscriber } from './Subscriber.js';
-import { displayNameFromToken } from './token.js';
+import { claimsFromToken } from './token.js';
 import { TypedEmitter } from './TypedEmitter.js';
 
 /** Options of a {@link Room}. */
@@ -42,9 +43,8 @@ interface Session {
 	readonly signal: SignalClient;
 	readonly engine: RtcEngine;
 	readonly subscriber: Subscriber;
+	readonly media: MediaSession;
 }
-
-type JoinOutcome = 'waiting' | 'started' | 'resumed' | 'rebuilt';
 
 const NO_PARTICIPANTS: ReadonlyMap<string, RemoteParticipant> = new Map();
 
@@ -69,9 +69,7 @@ export class Room extends TypedEmitter<RoomEventMap> {
 	#state = ConnectionState.Disconnected;
 	#used = false;
 	#ended = false;
-	/** A joined media session exists that a reconnect can resume. */
-	#hasSession = false;
-	#everJoined = false;
+	#endReason: DisconnectReason | undefined;
 	#roomInfo: RoomInfo | undefined;
 	#waitingList: WaitingPeer[] = [];
 	#activeSpeakerId: string | null = null;
@@ -151,7 +149,8 @@ export class Room extends TypedEmitter<RoomEventMap> {
 	async connect(url: string, token: string): Promise<void> {
 		if (this.#used) throw new SdkError('client_invalid_state', 'a Room connects once; create a new Room');
 		this.#used = true;
-		this.localParticipant.setIdentity('', 'patient', displayNameFromToken(token));
+		const claims = claimsFromToken(token);
+		this.localParticipant.setIdentity('', claims.role, claims.name ?? '');
 		const tokenProvider = this.#options.tokenProvider;
 		let first = true;
 		const signal = new SignalClient({
@@ -176,12 +175,12 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			autoSubscribe: this.#options.autoSubscribe,
 			onPlaybackBlocked: () => this.#onPlaybackBlocked(),
 		});
-		this.#session = { signal, engine, subscriber };
+		this.#session = { signal, engine, subscriber, media: new MediaSession(signal, engine, subscriber, this.localParticipant) };
 		this.#listen(signal, engine);
 		this.#setState(ConnectionState.Connecting);
 		try {
 			await signal.open();
-			const outcome = await this.#join(false);
+			const outcome = await this.#join();
 			if (outcome !== 'waiting') this.#setState(ConnectionState.Connected);
 		} catch (error) {
 			const sdkError = SdkError.from(error, 'connection_failed');
@@ -230,9 +229,15 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		await this.#request('removePeer', { peerId });
 	}
 
-	/** Hosts: ends the room for everyone. */
+	/** Hosts: ends the room for everyone (this Room ends too, with {@link RoomEvent.RoomClosed}). */
 	async endRoom(): Promise<void> {
-		await this.#request('endRoom', {});
+		try {
+			await this.#request('endRoom', {});
+		} catch (error) {
+			// The server may close the connection before its answer arrives: the
+			// room being over is the success this call asked for.
+			if (this.#endReason !== DisconnectReason.RoomClosed) throw error;
+		}
 	}
 
 	/**
@@ -271,86 +276,16 @@ export class Room extends TypedEmitter<RoomEventMap> {
 
 	// --- Joining -------------------------------------------------------------------
 
-	async #join(resume: boolean): Promise<JoinOutcome> {
-		const { signal, engine, subscriber } = this.#requireSession();
-		const payload: RequestOf<'join'> = { protocolVersion: PROTOCOL_VERSION };
-		if (engine.loaded) payload.rtpCapabilities = engine.device.rtpCapabilities as unknown as RequestOf<'join'>['rtpCapabilities'];
-		if (resume) {
-			const transportIds = (['send', 'recv'] as const).flatMap((d) => engine.transport(d)?.id ?? []);
-			payload.resume = { transportIds };
-		}
-		const answer = await signal.request('join', payload);
-		if (this.#ended) return 'waiting';
-		if (answer.waiting) {
-			this.#roomInfo = answer.room;
-			this.localParticipant.setIdentity(answer.peerId, this.localParticipant.role ?? 'patient', '');
-			if (this.#hasSession) {
-				// Forgotten by the server and back in the waiting room: the media session is gone.
-				subscriber.dropTracks();
-				subscriber.reconcile([], false);
-				engine.reset();
-				this.#hasSession = false;
-			}
+	/** Joins (or resumes) and applies the outcome to the room's state. */
+	async #join(): Promise<JoinOutcome> {
+		const { outcome, answer } = await this.#requireSession().media.join(() => this.#ended);
+		if (this.#ended) return outcome;
+		this.#roomInfo = answer.room;
+		if (outcome === 'waiting') {
 			this.#setState(ConnectionState.WaitingForAdmission);
 			this.emit(RoomEvent.WaitingForAdmission);
-			return 'waiting';
 		}
-		this.#roomInfo = answer.room;
-		this.localParticipant.setIdentity(answer.peerId, answer.role, '');
-		if (resume && answer.resumed) {
-			await this.#resumeSession(answer);
-			return 'resumed';
-		}
-		const rebuilt = this.#hasSession;
-		await this.#startSession(answer);
-		return rebuilt ? 'rebuilt' : 'started';
-	}
-
-	/** A new media session: load the device, receive everyone, (re)publish local tracks. */
-	async #startSession(answer: JoinedResponse): Promise<void> {
-		const { signal, engine, subscriber } = this.#requireSession();
-		if (this.#hasSession) {
-			subscriber.dropTracks();
-			engine.reset();
-		}
-		const canConsume = answer.role !== 'device';
-		const ready = (async () => {
-			const rtpCapabilities = await engine.load(answer.routerRtpCapabilities);
-			await signal.request('setRtpCapabilities', { rtpCapabilities });
-		})();
-		subscriber.startSession(ready, canConsume);
-		// Synchronously after the answer: notifications that follow apply on top.
-		subscriber.reconcile(answer.peers, !this.#everJoined);
-		await ready;
-		this.#hasSession = true;
-		this.#everJoined = true;
-		// Created now so that a reconnect can resume it even before the first consume.
-		if (canConsume) void engine.ensureTransport('recv').catch(() => undefined);
-		await this.localParticipant.republish([]);
-	}
-
-	/** The server kept this peer: restart ICE, catch up on what changed, republish what it dropped. */
-	async #resumeSession(answer: JoinedResponse): Promise<void> {
-		const { engine, subscriber } = this.#requireSession();
-		subscriber.reconcile(answer.peers, false);
-		const lost: Direction[] = [];
-		await Promise.all(
-			(['send', 'recv'] as const).map(async (direction) => {
-				if (!engine.transport(direction)) return;
-				try {
-					await engine.restartIce(direction);
-				} catch {
-					// The server did not keep this transport (or it broke): build a new one.
-					engine.dropTransport(direction);
-					lost.push(direction);
-				}
-			}),
-		);
-		if (lost.includes('recv')) {
-			subscriber.dropTracks();
-			subscriber.reconcile(answer.peers, false);
-		}
-		await this.localParticipant.republish(lost.includes('send') ? [] : answer.producers);
+		return outcome;
 	}
 
 	// --- Connection events ---------------------------------------------------------
@@ -380,7 +315,7 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			if (this.#state !== ConnectionState.WaitingForAdmission) return;
 			this.emit(RoomEvent.Admitted);
 			this.#setState(ConnectionState.Connecting);
-			this.#join(false).then(
+			this.#join().then(
 				(outcome) => {
 					if (!this.#ended && outcome !== 'waiting') this.#setState(ConnectionState.Connected);
 				},
@@ -414,7 +349,7 @@ export class Room extends TypedEmitter<RoomEventMap> {
 	async #onReconnected(): Promise<void> {
 		if (this.#ended) return;
 		try {
-			const outcome = await this.#join(this.#hasSession);
+			const outcome = await this.#join();
 			if (this.#ended) return;
 			clearTimeout(this.#reconnectTimer);
 			if (outcome === 'waiting') return;
@@ -437,14 +372,15 @@ export class Room extends TypedEmitter<RoomEventMap> {
 	#end(reason: DisconnectReason, error?: SdkError): void {
 		if (this.#ended) return;
 		this.#ended = true;
+		this.#endReason = reason;
 		clearTimeout(this.#reconnectTimer);
 		this.localParticipant.close();
 		if (this.#session) {
 			this.#session.subscriber.close();
 			this.#session.engine.close();
+			this.#session.media.close();
 			this.#session.signal.close();
 		}
-		this.#hasSession = false;
 		this.#setState(ConnectionState.Disconnected);
 		this.emit(RoomEvent.Disconnected, reason, error);
 	}

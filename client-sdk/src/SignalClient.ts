@@ -47,6 +47,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 	readonly #socket: TypedSocket;
 	#opened = false;
 	#closed = false;
+	#abortOpen: ((error: SdkError) => void) | undefined;
 
 	constructor(options: SignalClientOptions) {
 		super();
@@ -105,8 +106,13 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 				reject(connectError(err));
 			};
 			const cleanup = (): void => {
+				this.#abortOpen = undefined;
 				this.#socket.off('connect', onConnect);
 				this.#socket.off('connect_error', onError);
+			};
+			this.#abortOpen = (error) => {
+				cleanup();
+				reject(error);
 			};
 			this.#socket.on('connect', onConnect);
 			this.#socket.on('connect_error', onError);
@@ -163,6 +169,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 	close(): void {
 		if (this.#closed) return;
 		this.#closed = true;
+		this.#abortOpen?.(new SdkError('closed', 'the connection was closed while opening'));
 		this.#socket.removeAllListeners();
 		this.#socket.disconnect();
 		this.removeAllListeners();

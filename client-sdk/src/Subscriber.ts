@@ -164,6 +164,8 @@ export class Subscriber {
 		const { signal, engine, events } = this.#context;
 		await this.#ready;
 		if (!this.#canConsume) throw new SdkError('forbidden', 'this role does not receive media');
+		// The server consumes on this peer's recv transport: it must exist first.
+		await engine.ensureTransport('recv');
 		const answer = await signal.request('consume', { producerId });
 		const consumer = await engine.consume(answer).catch(async (error: unknown) => {
 			await signal.request('closeConsumer', { consumerId: answer.id }).catch(() => undefined);

@@ -120,8 +120,8 @@ export class PeerMedia extends EventEmitter<PeerMediaEvents> {
 		return {
 			id: transport.id,
 			iceParameters: transport.iceParameters,
-			iceCandidates: transport.iceCandidates as TransportParams['iceCandidates'],
-			dtlsParameters: transport.dtlsParameters,
+			iceCandidates: transport.iceCandidates.map((candidate) => ({ ...candidate, address: candidate.ip })) as TransportParams['iceCandidates'],
+			dtlsParameters: transport.dtlsParameters as TransportParams['dtlsParameters'],
 		};
 	}
 

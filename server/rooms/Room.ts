@@ -44,6 +44,11 @@ export class Room extends EventEmitter<RoomEvents> {
 	readonly #logger: Logger;
 	readonly #peers = new Map<string, Peer>();
 	readonly #admitted = new Set<string>();
+	/**
+	 * Users (by `sub`) a host admitted during this room's life: after a network
+	 * blip longer than the grace period they come back in without waiting again.
+	 */
+	readonly #admittedSubs = new Set<string>();
 	#emptyTimer: NodeJS.Timeout | null = null;
 	#closed = false;
 
@@ -107,7 +112,7 @@ export class Room extends EventEmitter<RoomEvents> {
 			}
 		} else {
 			if (this.#peers.size >= this.#options.maxPeers) throw new SfuError('room_full', 'the room is full');
-			const waits = waitsForAdmission(identity.role, this.policy.waitingRoom);
+			const waits = waitsForAdmission(identity.role, this.policy.waitingRoom) && !this.#admittedSubs.has(identity.sub);
 			peer = new Peer(identity, channel, waits ? 'waiting' : 'joined');
 			if (request.rtpCapabilities) peer.rtpCapabilities = request.rtpCapabilities;
 			this.#peers.set(peer.id, peer);
@@ -145,6 +150,8 @@ export class Room extends EventEmitter<RoomEvents> {
 		if (!this.#peers.delete(peer.id)) return;
 		const wasWaiting = peer.state === 'waiting';
 		this.#admitted.delete(peer.id);
+		// Someone the host removed or turned away must ask again.
+		if (reason === 'removed') this.#admittedSubs.delete(peer.identity.sub);
 		peer.close();
 		this.#logger.info({ peerId: peer.id, reason }, 'peer left');
 		if (wasWaiting) this.#sendWaitingList();
@@ -157,6 +164,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		const peer = this.peer(peerId);
 		if (peer.state !== 'waiting') throw new SfuError('invalid_state', 'that peer is not waiting');
 		this.#admitted.add(peer.id);
+		this.#admittedSubs.add(peer.identity.sub);
 		peer.notify('admitted', {});
 		this.#sendWaitingList();
 	}
@@ -229,13 +237,15 @@ export class Room extends EventEmitter<RoomEvents> {
 			peers: this.peers()
 				.filter((p) => p !== peer && p.hasMedia && p.state !== 'closed')
 				.map((p) => p.info()),
+			displayName: peer.identity.displayName,
 			resumed,
 			producers: resumed ? [...peer.media.producers.values()].map(producerInfo) : [],
+			kept: resumed ? { transportIds: peer.media.transportIds, consumerIds: [...peer.media.consumers.keys()] } : { transportIds: [], consumerIds: [] },
 		};
 	}
 
 	#waitingResponse(peer: Peer): JoinResponse {
-		return { waiting: true, peerId: peer.id, room: this.info };
+		return { waiting: true, peerId: peer.id, role: peer.role, displayName: peer.identity.displayName, room: this.info };
 	}
 
 	#producerOwner(producerId: string): Peer | undefined {

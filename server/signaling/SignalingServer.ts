@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import path from 'node:path';
 import { Server } from 'socket.io';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AuthError, type TokenVerifier } from '../auth/index.js';
@@ -7,6 +8,7 @@ import type { RoomRegistry } from '../rooms/index.js';
 import { HandshakeAuthSchema, type ClientToServerEvents, type ServerToClientEvents, type TransportParams } from './protocol.js';
 import { SignalingSession } from './SignalingSession.js';
 import type { SfuSocket, SocketData } from './types.js';
+import { listenUws, loadNativeUws, type UwsListener } from './uwsEngine.js';
 
 export interface SignalingOptions {
 	/** Largest message, bytes; larger ones close the connection. */
@@ -38,6 +40,7 @@ type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string
 export class SignalingServer {
 	readonly io: IoServer;
 	readonly #logger: Logger;
+	#uws: UwsListener | null = null;
 	#closed = false;
 
 	constructor(options: SignalingOptions, deps: SignalingDeps, logger: Logger) {
@@ -95,6 +98,24 @@ export class SignalingServer {
 		this.io.attach(server);
 	}
 
+	/**
+	 * Serves Socket.IO on uWebSockets.js, on its own port: cheaper per message
+	 * than Node's http server (see docs and load-tests/ for the numbers).
+	 */
+	async attachUws(host: string, port: number): Promise<number> {
+		const native = loadNativeUws();
+		const listener = await listenUws(native, host, port);
+		this.io.attachApp(listener.app);
+		this.#uws = listener;
+		this.#logger.info({ port: listener.port, binary: path.basename(native.binaryPath) }, 'signaling on uWebSockets.js');
+		return listener.port;
+	}
+
+	/** The uWebSockets.js port, or null on the default engine. */
+	get uwsPort(): number | null {
+		return this.#uws?.port ?? null;
+	}
+
 	/** Number of connected sockets. */
 	get connections(): number {
 		return this.io.engine?.clientsCount ?? 0;
@@ -107,5 +128,6 @@ export class SignalingServer {
 		this.io.disconnectSockets(true);
 		// io.close() would also close the http server, which HttpServer owns.
 		this.io.engine?.close();
+		this.#uws?.close();
 	}
 }

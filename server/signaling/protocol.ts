@@ -199,7 +199,7 @@ export const RequestSchemas = {
 	// Host actions.
 	admit: z.strictObject({ peerId: IdSchema }),
 	deny: z.strictObject({ peerId: IdSchema }),
-	mutePeer: z.strictObject({ peerId: IdSchema, source: z.enum(['microphone', 'camera', 'screen', 'screen-audio', 'device']).optional() }),
+	mutePeer: z.strictObject({ peerId: IdSchema, source: z.enum(SOURCES).optional() }),
 	removePeer: z.strictObject({ peerId: IdSchema }),
 	endRoom: z.strictObject({}),
 } as const;
@@ -237,22 +237,29 @@ export interface TransportParams {
 	iceCandidates: {
 		foundation: string;
 		priority: number;
+		/** Same as `ip`; newer mediasoup-client versions read this name. */
+		address: string;
 		ip: string;
 		protocol: 'udp' | 'tcp';
 		port: number;
 		type: 'host';
 		tcpType?: 'passive';
 	}[];
-	dtlsParameters: { role?: 'auto' | 'client' | 'server'; fingerprints: { algorithm: string; value: string }[] };
+	dtlsParameters: {
+		role?: 'auto' | 'client' | 'server';
+		fingerprints: { algorithm: 'sha-1' | 'sha-224' | 'sha-256' | 'sha-384' | 'sha-512'; value: string }[];
+	};
 	iceServers: { urls: string | string[]; username?: string; credential?: string }[];
 }
 
 export type JoinResponse =
-	| { waiting: true; peerId: string; room: RoomInfo }
+	| { waiting: true; peerId: string; role: Role; displayName: string; room: RoomInfo }
 	| {
 			waiting: false;
 			peerId: string;
 			role: Role;
+			/** This peer's own display name, from its token. */
+			displayName: string;
 			room: RoomInfo;
 			/** mediasoup-client loads its Device with these. */
 			routerRtpCapabilities: z.infer<typeof RtpCapabilitiesSchema>;
@@ -262,6 +269,8 @@ export type JoinResponse =
 			resumed: boolean;
 			/** On resume: the peer's producers the server kept. */
 			producers: ProducerInfo[];
+			/** On resume: the transports and consumers the server kept (others were closed). */
+			kept: { transportIds: string[]; consumerIds: string[] };
 	  };
 
 export interface ConsumeResponse {

@@ -75,6 +75,23 @@ describe('signaling: roles, waiting room and host actions', () => {
 		await host.waitForNotification('peerJoined', (d) => d.peer.id === waiting.peerId && d.peer.role === 'patient');
 	});
 
+	it('lets an admitted patient back in without waiting after a long drop, but not a removed one', async () => {
+		const host = await connect('host');
+		await joinWithMedia(host);
+		const patient = await connect('patient', { sub: 'returning-patient' });
+		const first = await patient.ok('join', { protocolVersion: 1 });
+		await host.ok('admit', { peerId: first.peerId });
+		await patient.waitForNotification('admitted');
+		const joined = await patient.ok('join', { protocolVersion: 1 });
+		expect(joined.waiting).to.equal(false);
+		await patient.ok('leave', {});
+		const back = await connect('patient', { sub: 'returning-patient' });
+		expect((await back.ok('join', { protocolVersion: 1 })).waiting).to.equal(false);
+		await host.ok('removePeer', { peerId: (await host.waitForNotification('peerJoined', (d) => d.peer.role === 'patient' && d.peer.id !== first.peerId)).peer.id });
+		const again = await connect('patient', { sub: 'returning-patient' });
+		expect((await again.ok('join', { protocolVersion: 1 })).waiting).to.equal(true);
+	});
+
 	it('lets the host deny a waiting patient, who is then disconnected', async () => {
 		const host = await connect('host');
 		await joinWithMedia(host);
