@@ -1,14 +1,14 @@
+import { SfuError } from '../errors.js';
 import type { ErrorCode } from '../signaling/protocol.js';
 
 export type AuthErrorCode = Extract<ErrorCode, `auth_${string}`>;
 
-/** A join token that cannot be accepted; `code` is a stable protocol code. */
-export class AuthError extends Error {
-	readonly code: AuthErrorCode;
+/** A join token that cannot be accepted; `code` is one of the auth_* codes. */
+export class AuthError extends SfuError {
+	declare readonly code: AuthErrorCode;
 
 	constructor(code: AuthErrorCode, message: string) {
-		super(message);
+		super(code, message);
 		this.name = 'AuthError';
-		this.code = code;
 	}
 }
