@@ -186,4 +186,16 @@ export const handlers: { [M in RequestMethod]: Handler<M> } = {
 		endRoom(room, peer);
 		return OK;
 	},
+
+	async startRecording() {
+		throw new SfuError('unavailable', 'recording is not enabled on this server');
+	},
+
+	async stopRecording() {
+		throw new SfuError('unavailable', 'recording is not enabled on this server');
+	},
+
+	async setRecordingConsent() {
+		throw new SfuError('unavailable', 'recording is not enabled on this server');
+	},
 };

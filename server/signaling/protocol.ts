@@ -202,6 +202,14 @@ export const RequestSchemas = {
 	mutePeer: z.strictObject({ peerId: IdSchema, source: z.enum(SOURCES).optional() }),
 	removePeer: z.strictObject({ peerId: IdSchema }),
 	endRoom: z.strictObject({}),
+	// Recording (host starts and stops; everyone is notified).
+	startRecording: z.strictObject({
+		/** Record only participants who consented (they answer with setRecordingConsent). Default: the room's policy. */
+		requireConsent: z.boolean().optional(),
+	}),
+	stopRecording: z.strictObject({}),
+	/** A participant's consent to be recorded; withdrawing stops recording their tracks. */
+	setRecordingConsent: z.strictObject({ consent: z.boolean() }),
 } as const;
 
 export type RequestMethod = keyof typeof RequestSchemas;
@@ -306,6 +314,9 @@ export interface ResponseMap {
 	mutePeer: { producerIds: string[] };
 	removePeer: Record<string, never>;
 	endRoom: Record<string, never>;
+	startRecording: { recordingId: string };
+	stopRecording: { recordingId: string };
+	setRecordingConsent: Record<string, never>;
 }
 export type ResponseOf<M extends RequestMethod> = ResponseMap[M];
 
@@ -335,6 +346,20 @@ export interface NotificationMap {
 	/** To a waiting peer: the host declined; the socket is closed after this. */
 	denied: Record<string, never>;
 	kicked: { reason: 'removed' | 'expired' };
+	/**
+	 * To everyone: recording started, stopped or failed. While `active`, every
+	 * participant must be shown that the session is recorded.
+	 */
+	recordingState: {
+		recordingId: string;
+		active: boolean;
+		/** When set, only consenting participants are recorded; others are asked. */
+		consentRequired: boolean;
+		/** Peer ids whose tracks are being recorded now. */
+		recordedPeerIds: string[];
+		/** Why it stopped, when it did not stop by request: e.g. 'disk_full', 'recorder_failed'. */
+		error?: { code: string; message: string };
+	};
 	roomClosed: { reason: 'ended_by_host' | 'server_shutdown' | 'closed' };
 }
 export type NotificationName = keyof NotificationMap;
