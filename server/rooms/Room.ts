@@ -108,6 +108,8 @@ export class Room extends EventEmitter<RoomEvents> {
 			if (peer.hasMedia) {
 				peer.media.keepTransports(request.resume?.transportIds ?? []);
 				this.#logger.info({ peerId: peer.id }, 'peer resumed');
+				// A host may have missed waiting-room changes while away.
+				if (peer.role === 'host') setImmediate(() => this.#sendWaitingList());
 				return { peer, response: this.#joinedResponse(peer, true) };
 			}
 		} else {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { SfuError } from '../errors.js';
 import type { WorkerPool } from '../media/index.js';
 import { emptyCounts, type MediaCounts } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
@@ -45,7 +46,7 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
 
 	/** The open room with this id, created with `policy` if there is none. */
 	async getOrCreate(roomId: string, policy: RoomPolicy): Promise<Room> {
-		if (this.#closed) throw new Error('room registry closed');
+		if (this.#closed) throw new SfuError('unavailable', 'the server is shutting down');
 		const existing = this.#rooms.get(roomId);
 		if (existing && !existing.closed) return existing;
 		let creating = this.#creating.get(roomId);

@@ -41,7 +41,8 @@ export const handlers: { [M in RequestMethod]: Handler<M> } = {
 		if (payload.protocolVersion !== PROTOCOL_VERSION) {
 			throw new SfuError('unsupported_protocol_version', `this server speaks protocol ${PROTOCOL_VERSION}`);
 		}
-		if (ctx.claims.exp * 1000 < Date.now()) throw new AuthError('auth_token_expired', 'the token has expired');
+		// Same 30 s skew allowance as the handshake's verification.
+		if ((ctx.claims.exp + 30) * 1000 < Date.now()) throw new AuthError('auth_token_expired', 'the token has expired');
 		if (ctx.peer && ctx.peer.state !== 'waiting' && ctx.peer.state !== 'closed') {
 			throw new SfuError('already_joined', 'this connection has already joined');
 		}
