@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { ROUTER_MEDIA_CODECS } from '../worker-config/index.js';
 import { TokenVerifier } from './auth/index.js';
 import type { ServerConfig } from './config/index.js';
-import { HttpServer, registerDemoRoutes, type HealthReport, type Readiness } from './http/index.js';
+import { HttpServer, registerDemoRoutes, registerRecordingRoutes, type HealthReport, type Readiness } from './http/index.js';
+import { SigningKey } from './integrity/index.js';
+import { RecordingService, resolveFfmpeg, resolveFfprobe } from './recording/index.js';
 import { assertWorkerBinary, WorkerPool } from './media/index.js';
 import { moduleLogger, type Logger } from './observability/index.js';
 import { RoomRegistry, type RoomCounts } from './rooms/index.js';
@@ -41,6 +43,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	#signaling: SignalingServer | null = null;
 	#http: HttpServer | null = null;
 	#verifier: TokenVerifier | null = null;
+	#recordings: RecordingService | null = null;
 	#closing: Promise<void> | null = null;
 
 	static async start(config: ServerConfig, rootLogger: Logger): Promise<SfuServer> {
@@ -111,6 +114,8 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			moduleLogger(rootLogger, 'rooms'),
 		);
 
+		this.#recordings = this.#createRecordingService(rootLogger);
+
 		this.#http = new HttpServer(
 			{ host: config.http.host, port: config.http.port },
 			{ health: { health: () => this.health(), readiness: () => this.readiness() } },
@@ -130,15 +135,46 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 				corsOrigins: config.signaling.corsOrigins,
 				defaultWaitingRoom: config.rooms.waitingRoom,
 			},
-			{ rooms: this.#rooms, verifier },
+			{ rooms: this.#rooms, recordings: this.#recordings, verifier },
 			moduleLogger(rootLogger, 'signaling'),
 		);
+		if (this.#recordings) {
+			registerRecordingRoutes(this.#http.app, { recordings: this.#recordings, rooms: this.#rooms, verifier, logger: moduleLogger(rootLogger, 'http.recordings') });
+		}
 		if (config.signaling.engine === 'uws') await this.#signaling.attachUws(config.http.host, config.signaling.uwsPort);
 		else this.#signaling.attach(this.#http.server);
 		const signaling = this.#signaling;
 		// Pages learn where signaling lives: same origin, or the uWS port.
 		this.#http.app.get('/api/client-config', async () => ({ protocolVersion: PROTOCOL_VERSION, signalingPort: signaling.uwsPort }));
 		await this.#http.listen();
+	}
+
+	/** Recording needs ffmpeg; without it the node still serves calls and says why it cannot record. */
+	#createRecordingService(rootLogger: Logger): RecordingService | null {
+		const config = this.#config;
+		const logger = moduleLogger(rootLogger, 'recording');
+		let ffmpeg: string;
+		try {
+			ffmpeg = resolveFfmpeg(config.recording.ffmpegPath);
+		} catch (error) {
+			logger.warn({ err: error }, 'recording disabled');
+			return null;
+		}
+		const dataDir = path.resolve(config.dataDir);
+		const key = SigningKey.loadOrCreate(path.resolve(config.signingKeyFile ?? path.join(dataDir, 'keys', 'signing-ed25519.pem')));
+		const dir = path.resolve(config.recording.dir ?? path.join(dataDir, 'recordings'));
+		logger.info({ dir, ffmpeg, keyId: key.keyId }, 'recording enabled');
+		return new RecordingService({
+			dir,
+			segmentSeconds: config.recording.segmentSeconds,
+			ffmpeg,
+			ffprobe: resolveFfprobe(ffmpeg),
+			portMin: config.recording.portMin,
+			portMax: config.recording.portMax,
+			requireConsentDefault: config.recording.requireConsent,
+			key,
+			logger,
+		});
 	}
 
 	/** The HTTP port actually bound (differs from config when it asked for 0). */
@@ -155,6 +191,11 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	get rooms(): RoomRegistry {
 		if (!this.#rooms) throw new Error('server is not started');
 		return this.#rooms;
+	}
+
+	/** Null when ffmpeg is missing. */
+	get recordings(): RecordingService | null {
+		return this.#recordings;
 	}
 
 	get verifier(): TokenVerifier {
@@ -192,6 +233,8 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	close(): Promise<void> {
 		this.#closing ??= (async () => {
 			this.#logger.info('closing');
+			// Seal recordings first: their last segments must reach the manifest.
+			await this.#recordings?.close();
 			this.#rooms?.close();
 			await this.#signaling?.close();
 			await this.#http?.close();

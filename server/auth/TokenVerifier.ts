@@ -1,7 +1,7 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { AuthError } from './AuthError.js';
-import { JoinClaimsSchema, type JoinClaims } from './claims.js';
+import { ApiClaimsSchema, JoinClaimsSchema, type ApiClaims, type JoinClaims } from './claims.js';
 
 export interface TokenVerifierOptions {
 	/** Shared secret for HS256 tokens (`JWT_SECRET`). */
@@ -42,7 +42,28 @@ export class TokenVerifier {
 	 * another room is refused.
 	 */
 	async verify(token: string | undefined, expectedRoom?: string): Promise<JoinClaims> {
-		if (!token) throw new AuthError('auth_missing_token', 'a join token is required');
+		const payload = await this.#verifySignature(token);
+		const claims = JoinClaimsSchema.safeParse(payload);
+		if (!claims.success) {
+			const issue = claims.error.issues[0]!;
+			throw new AuthError('auth_invalid_claims', `token claim "${issue.path.join('.')}" is invalid: ${issue.message}`);
+		}
+		if (expectedRoom !== undefined && claims.data.room !== expectedRoom) {
+			throw new AuthError('auth_wrong_room', 'the token is for another room');
+		}
+		return claims.data;
+	}
+
+	/** Verifies a REST bearer token (join token or admin token). */
+	async verifyApi(token: string | undefined): Promise<ApiClaims> {
+		const payload = await this.#verifySignature(token);
+		const claims = ApiClaimsSchema.safeParse(payload);
+		if (!claims.success) throw new AuthError('auth_invalid_claims', 'the token claims are invalid');
+		return claims.data;
+	}
+
+	async #verifySignature(token: string | undefined): Promise<unknown> {
+		if (!token) throw new AuthError('auth_missing_token', 'a token is required');
 		let payload: unknown;
 		let lastError: unknown;
 		for (const { key, algorithms } of this.#keys) {
@@ -60,19 +81,11 @@ export class TokenVerifier {
 			}
 		}
 		if (payload === undefined) throw mapJoseError(lastError);
-		const claims = JoinClaimsSchema.safeParse(payload);
-		if (!claims.success) {
-			const issue = claims.error.issues[0]!;
-			throw new AuthError('auth_invalid_claims', `token claim "${issue.path.join('.')}" is invalid: ${issue.message}`);
-		}
-		if (expectedRoom !== undefined && claims.data.room !== expectedRoom) {
-			throw new AuthError('auth_wrong_room', 'the token is for another room');
-		}
-		return claims.data;
+		return payload;
 	}
 
 	/** Mints an HS256 token (dev tokens with DEMO=1, and tests). */
-	async mint(claims: Omit<JoinClaims, 'exp' | 'iat'>, ttlSeconds: number): Promise<string> {
+	async mint(claims: Omit<JoinClaims, 'exp' | 'iat'> | Omit<ApiClaims, 'exp'>, ttlSeconds: number): Promise<string> {
 		if (!this.#secret) throw new Error('minting needs JWT_SECRET');
 		const { sub, ...rest } = claims;
 		return new SignJWT({ ...rest })

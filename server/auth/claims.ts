@@ -17,3 +17,16 @@ export const JoinClaimsSchema = z.object({
 });
 
 export type JoinClaims = z.infer<typeof JoinClaimsSchema>;
+
+/**
+ * Claims of a REST bearer token: a portal's join token (a host acts on its
+ * own room) or an admin token (`role: "admin"`, no room needed).
+ */
+export const ApiClaimsSchema = z.object({
+	sub: z.string().min(1).max(256),
+	role: z.enum([...ROLES, 'admin']),
+	room: RoomIdSchema.optional(),
+	exp: z.number().int(),
+});
+
+export type ApiClaims = z.infer<typeof ApiClaimsSchema>;

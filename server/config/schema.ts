@@ -113,6 +113,25 @@ export const ServerConfigSchema = z
 				corsOrigins: z.array(z.string().min(1)).default([]),
 			})
 			.prefault({}),
+		/** Where the node keeps its data (recordings, keys, audit trail). Default './data'. */
+		dataDir: z.string().min(1).default('./data'),
+		recording: z
+			.object({
+				/** Recordings folder. Default `<dataDir>/recordings`. */
+				dir: z.string().min(1).optional(),
+				/** Segment length in seconds. Default 60. */
+				segmentSeconds: z.number().int().min(1).max(3600).default(60),
+				/** ffmpeg binary. Default: ffmpeg-static's if present, else ffmpeg on PATH. */
+				ffmpegPath: z.string().min(1).optional(),
+				/** Local UDP ports ffmpeg receives RTP on. Default 30000-30999. */
+				portMin: rtcPort.default(30000),
+				portMax: rtcPort.default(30999),
+				/** Record only participants who consented, unless the host says otherwise. Default false. */
+				requireConsent: z.boolean().default(false),
+			})
+			.prefault({}),
+		/** Ed25519 key that signs recording manifests. Default `<dataDir>/keys/signing-ed25519.pem` (created). */
+		signingKeyFile: z.string().min(1).optional(),
 		log: z
 			.object({
 				/** Root log level. Default 'info'. */

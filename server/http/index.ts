@@ -5,3 +5,5 @@ export { errorBody } from './errors.js';
 export type { HttpErrorBody } from './errors.js';
 export { registerDemoRoutes } from './demo.js';
 export type { DemoRoutesOptions } from './demo.js';
+export { registerRecordingRoutes } from './recordings.js';
+export type { RecordingRoutesDeps } from './recordings.js';

@@ -24,6 +24,11 @@ export type RoomCloseReason = NotificationMap['roomClosed']['reason'];
 
 export type RoomEvents = {
 	close: [reason: RoomCloseReason];
+	/** A peer entered (admitted); recorders and metrics follow these. */
+	peerjoined: [peer: Peer];
+	peerleft: [peer: Peer, reason: CloseReason];
+	producernew: [peer: Peer, producer: PeerProducer];
+	producerclose: [peer: Peer, producer: PeerProducer];
 };
 
 export interface JoinRequest {
@@ -157,7 +162,10 @@ export class Room extends EventEmitter<RoomEvents> {
 		peer.close();
 		this.#logger.info({ peerId: peer.id, reason }, 'peer left');
 		if (wasWaiting) this.#sendWaitingList();
-		else this.#broadcast('peerLeft', { peerId: peer.id, reason });
+		else {
+			this.#broadcast('peerLeft', { peerId: peer.id, reason });
+			this.emit('peerleft', peer, reason);
+		}
 		if (this.#peers.size === 0) this.#scheduleEmptyClose();
 	}
 
@@ -207,14 +215,21 @@ export class Room extends EventEmitter<RoomEvents> {
 		this.#admitted.delete(peer.id);
 		this.#wirePeer(peer, media);
 		this.#broadcast('peerJoined', { peer: peer.info() }, peer);
+		this.emit('peerjoined', peer);
 		if (peer.role === 'host') this.#sendWaitingList();
 		this.#logger.info({ peerId: peer.id, role: peer.role, routerId: router.router.id }, 'peer joined');
 	}
 
 	#wirePeer(peer: Peer, media: PeerMedia): void {
 		const others = (producer: PeerProducer) => ({ producerId: producer.id, peerId: producer.appData.peerId });
-		peer.on('producernew', (producer) => this.#broadcast('producerNew', { producer: producerInfo(producer) }, peer));
-		peer.on('producerclose', (producer) => this.#broadcast('producerClosed', others(producer), peer));
+		peer.on('producernew', (producer) => {
+			this.#broadcast('producerNew', { producer: producerInfo(producer) }, peer);
+			this.emit('producernew', peer, producer);
+		});
+		peer.on('producerclose', (producer) => {
+			this.#broadcast('producerClosed', others(producer), peer);
+			this.emit('producerclose', peer, producer);
+		});
 		peer.on('producerpause', (producer) => this.#broadcast('producerPaused', others(producer), peer));
 		peer.on('producerresume', (producer) => this.#broadcast('producerResumed', others(producer), peer));
 		media.on('consumerclose', (consumer) => peer.notify('consumerClosed', { consumerId: consumer.id, producerId: consumer.producerId }));
@@ -258,6 +273,10 @@ export class Room extends EventEmitter<RoomEvents> {
 	}
 
 	/** Sends to every admitted peer except `except`. */
+	broadcast<N extends NotificationName>(name: N, data: NotificationMap[N], except?: Peer): void {
+		this.#broadcast(name, data, except);
+	}
+
 	#broadcast<N extends NotificationName>(name: N, data: NotificationMap[N], except?: Peer): void {
 		for (const peer of this.#peers.values()) {
 			if (peer !== except && peer.hasMedia) peer.notify(name, data);

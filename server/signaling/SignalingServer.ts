@@ -4,6 +4,7 @@ import { Server } from 'socket.io';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AuthError, type TokenVerifier } from '../auth/index.js';
 import type { Logger } from '../observability/index.js';
+import type { RecordingService } from '../recording/index.js';
 import type { RoomRegistry } from '../rooms/index.js';
 import { HandshakeAuthSchema, type ClientToServerEvents, type ServerToClientEvents, type TransportParams } from './protocol.js';
 import { SignalingSession } from './SignalingSession.js';
@@ -27,6 +28,7 @@ export interface SignalingOptions {
 
 export interface SignalingDeps {
 	rooms: RoomRegistry;
+	recordings: RecordingService | null;
 	verifier: TokenVerifier;
 }
 
@@ -85,6 +87,7 @@ export class SignalingServer {
 			const claims = socket.data.claims;
 			new SignalingSession(socket, {
 				rooms: deps.rooms,
+				recordings: deps.recordings,
 				rateLimiter,
 				defaultWaitingRoom: options.defaultWaitingRoom,
 				iceServers: options.iceServers ?? (() => []),

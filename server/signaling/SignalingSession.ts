@@ -1,5 +1,6 @@
 import type { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Logger } from '../observability/index.js';
+import type { RecordingService } from '../recording/index.js';
 import type { RoomRegistry } from '../rooms/index.js';
 import { protocolError, toProtocolError } from './errors.js';
 import { handlers, type SessionContext } from './handlers.js';
@@ -9,6 +10,7 @@ import type { SfuSocket } from './types.js';
 
 export interface SignalingSessionDeps {
 	rooms: RoomRegistry;
+	recordings: RecordingService | null;
 	rateLimiter: RateLimiterMemory;
 	defaultWaitingRoom: boolean;
 	iceServers: () => TransportParams['iceServers'];
@@ -40,6 +42,7 @@ export class SignalingSession {
 			claims: socket.data.claims,
 			channel: new SocketChannel(socket),
 			rooms: deps.rooms,
+			recordings: deps.recordings,
 			defaultWaitingRoom: deps.defaultWaitingRoom,
 			iceServers: deps.iceServers,
 			room: null,

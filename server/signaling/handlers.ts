@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { types } from 'mediasoup';
 import type { JoinClaims } from '../auth/index.js';
-import { AuthError } from '../auth/index.js';
+import { AuthError, canModerate } from '../auth/index.js';
+import type { RecordingService } from '../recording/index.js';
 import { SfuError } from '../errors.js';
 import { admitPeer, denyPeer, endRoom, mutePeer, removePeer, type Peer, type PeerChannel, type Room, type RoomRegistry } from '../rooms/index.js';
 import { PROTOCOL_VERSION, type RequestMethod, type RequestSchemas, type ResponseOf, type TransportParams } from './protocol.js';
@@ -15,8 +16,15 @@ export interface SessionContext {
 	readonly defaultWaitingRoom: boolean;
 	/** ICE servers handed to clients with each transport (TURN lands here). */
 	readonly iceServers: () => TransportParams['iceServers'];
+	/** Null when this node records nothing (no ffmpeg). */
+	readonly recordings: RecordingService | null;
 	room: Room | null;
 	peer: Peer | null;
+}
+
+function recordingsOf(ctx: SessionContext): RecordingService {
+	if (!ctx.recordings) throw new SfuError('unavailable', 'recording is not available on this server');
+	return ctx.recordings;
 }
 
 type Payload<M extends RequestMethod> = z.output<(typeof RequestSchemas)[M]>;
@@ -188,15 +196,24 @@ export const handlers: { [M in RequestMethod]: Handler<M> } = {
 		return OK;
 	},
 
-	async startRecording() {
-		throw new SfuError('unavailable', 'recording is not enabled on this server');
+	async startRecording(ctx, { requireConsent }) {
+		const { room, peer } = joined(ctx);
+		if (!canModerate(peer.role)) throw new SfuError('forbidden', 'only the host may start a recording');
+		const recording = recordingsOf(ctx).start(room, requireConsent !== undefined ? { requireConsent } : {});
+		return { recordingId: recording.id };
 	},
 
-	async stopRecording() {
-		throw new SfuError('unavailable', 'recording is not enabled on this server');
+	async stopRecording(ctx) {
+		const { room, peer } = joined(ctx);
+		if (!canModerate(peer.role)) throw new SfuError('forbidden', 'only the host may stop a recording');
+		return { recordingId: (await recordingsOf(ctx).stop(room.id)).id };
 	},
 
-	async setRecordingConsent() {
-		throw new SfuError('unavailable', 'recording is not enabled on this server');
+	async setRecordingConsent(ctx, { consent }) {
+		const { room, peer } = joined(ctx);
+		const recording = recordingsOf(ctx).activeFor(room.id);
+		if (!recording) throw new SfuError('invalid_state', 'this room is not being recorded');
+		recording.setConsent(peer, consent);
+		return OK;
 	},
 };

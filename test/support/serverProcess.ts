@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -45,7 +47,8 @@ export function runServer(env: Record<string, string>): { proc: ChildProcess; ex
 
 /** Starts a server on a free port and waits until it logs "server ready". */
 export async function startServer(env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ServerProcess> {
-	const run = runServer({ PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'debug', JWT_SECRET: TEST_JWT_SECRET, WEBRTC_PORT: '0', ...env });
+	const dataDir = mkdtempSync(path.join(tmpdir(), 'sfu-data-'));
+	const run = runServer({ DATA_DIR: dataDir, PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'debug', JWT_SECRET: TEST_JWT_SECRET, WEBRTC_PORT: '0', ...env });
 	const logs: LogLine[] = [];
 	let buffered = '';
 	let exitCode: number | null | undefined;
@@ -78,11 +81,15 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
 	});
 
 	const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> => {
-		if (exitCode !== undefined) return exitCode;
+		if (exitCode !== undefined) {
+			rmSync(dataDir, { recursive: true, force: true });
+			return exitCode;
+		}
 		run.proc.kill(signal);
 		const timer = setTimeout(() => run.proc.kill('SIGKILL'), timeoutMs);
 		const code = await run.exited;
 		clearTimeout(timer);
+		rmSync(dataDir, { recursive: true, force: true });
 		return code;
 	};
 

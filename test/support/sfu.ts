@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { io, type Socket } from 'socket.io-client';
 import { SignJWT } from 'jose';
@@ -22,13 +25,17 @@ import { waitFor } from './processes.js';
 export interface TestSfu {
 	server: SfuServer;
 	url: string;
+	/** The server's DATA_DIR (a temporary folder, removed by close()). */
+	dataDir: string;
 	/** Every log line the server wrote, parsed. */
 	logs: Record<string, unknown>[];
 	close(): Promise<void>;
 }
 
 export async function startSfu(env: Record<string, string> = {}): Promise<TestSfu> {
+	const dataDir = mkdtempSync(path.join(tmpdir(), 'sfu-data-'));
 	const config = loadConfig({
+		DATA_DIR: dataDir,
 		PORT: '0',
 		HTTP_HOST: '127.0.0.1',
 		JWT_SECRET: TEST_JWT_SECRET,
@@ -47,7 +54,16 @@ export async function startSfu(env: Record<string, string> = {}): Promise<TestSf
 	});
 	const logger = pino({ level: config.log.level }, sink);
 	const server = await SfuServer.start(config, logger);
-	return { server, url: `http://127.0.0.1:${server.port}`, logs, close: () => server.close() };
+	return {
+		server,
+		url: `http://127.0.0.1:${server.port}`,
+		logs,
+		dataDir,
+		async close() {
+			await server.close();
+			rmSync(dataDir, { recursive: true, force: true });
+		},
+	};
 }
 
 export interface TokenClaims {

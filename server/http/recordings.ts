@@ -1,0 +1,169 @@
+import send from '@fastify/send';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AuthError, type ApiClaims, type TokenVerifier } from '../auth/index.js';
+import { SfuError } from '../errors.js';
+import type { Logger } from '../observability/index.js';
+import { MANIFEST_FILE, type RecordingService } from '../recording/index.js';
+import type { RoomRegistry } from '../rooms/index.js';
+import { RoomIdSchema } from '../signaling/protocol.js';
+import { errorBody } from './errors.js';
+
+export interface RecordingRoutesDeps {
+	recordings: RecordingService;
+	rooms: RoomRegistry;
+	verifier: TokenVerifier;
+	logger: Logger;
+}
+
+const StartBody = z.strictObject({ requireConsent: z.boolean().optional() }).optional();
+const RoomParams = z.object({ room: RoomIdSchema });
+const IdParams = z.object({ id: z.string().min(1).max(64) });
+const ListQuery = z.strictObject({ room: RoomIdSchema.optional() });
+
+const STATUS_BY_CODE: Record<string, number> = {
+	not_found: 404,
+	forbidden: 403,
+	invalid_state: 409,
+	room_closed: 409,
+	unavailable: 503,
+	invalid_request: 400,
+};
+
+/** Who may act on a room's recordings: admins, and that room's host. */
+function mayManage(claims: ApiClaims, roomId: string): boolean {
+	return claims.role === 'admin' || (claims.role === 'host' && claims.room === roomId);
+}
+
+/**
+ * REST for recordings: start / stop (host of the room or admin), list, read
+ * the manifest, download files with HTTP ranges, finalize, delete (admin).
+ * Every route needs a Bearer token; a refusal says nothing about the recording.
+ */
+export function registerRecordingRoutes(app: FastifyInstance, deps: RecordingRoutesDeps): void {
+	const { recordings, rooms, verifier } = deps;
+
+	const authenticate = async (request: FastifyRequest): Promise<ApiClaims> => {
+		const header = request.headers.authorization ?? '';
+		const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+		try {
+			return await verifier.verifyApi(match?.[1]);
+		} catch (error) {
+			if (error instanceof AuthError) throw new HttpError(401, error.code === 'auth_missing_token' ? 'unauthorized' : error.code, error.message);
+			throw error;
+		}
+	};
+
+	const guard = <T>(handler: (request: FastifyRequest, reply: FastifyReply, claims: ApiClaims) => Promise<T>) => {
+		return async (request: FastifyRequest, reply: FastifyReply): Promise<T | FastifyReply> => {
+			try {
+				return await handler(request, reply, await authenticate(request));
+			} catch (error) {
+				if (error instanceof HttpError) return reply.code(error.status).send(errorBody(error.code, error.message));
+				if (error instanceof SfuError) return reply.code(STATUS_BY_CODE[error.code] ?? 400).send(errorBody(error.code, error.message));
+				if (error instanceof z.ZodError) return reply.code(400).send(errorBody('invalid_request', error.issues[0]?.message ?? 'invalid request'));
+				throw error;
+			}
+		};
+	};
+
+	/** The recording's room, checked against the caller; unknown ids and foreign rooms look the same. */
+	const recordingFor = (id: string, claims: ApiClaims) => {
+		const summary = recordings.summary(id);
+		if (!mayManage(claims, summary.roomId)) {
+			throw claims.role === 'admin' || claims.role === 'host' ? new SfuError('forbidden', 'not your room') : new SfuError('forbidden', 'only hosts and admins may do that');
+		}
+		return summary;
+	};
+
+	app.post(
+		'/api/rooms/:room/recordings',
+		guard(async (request, reply, claims) => {
+			const { room: roomId } = RoomParams.parse(request.params);
+			const body = StartBody.parse(request.body ?? undefined);
+			if (!mayManage(claims, roomId)) throw new SfuError('forbidden', 'only the room’s host or an admin may record');
+			const room = rooms.get(roomId);
+			if (!room || room.closed) throw new SfuError('not_found', 'no such room on this node');
+			const recording = recordings.start(room, body?.requireConsent !== undefined ? { requireConsent: body.requireConsent } : {});
+			return reply.code(201).send({ recordingId: recording.id });
+		}),
+	);
+
+	app.post(
+		'/api/recordings/:id/stop',
+		guard(async (request, _reply, claims) => {
+			const { id } = IdParams.parse(request.params);
+			recordingFor(id, claims);
+			await recordings.stopById(id);
+			return recordings.summary(id);
+		}),
+	);
+
+	app.get(
+		'/api/recordings',
+		guard(async (request, _reply, claims) => {
+			const query = ListQuery.parse(request.query);
+			if (claims.role === 'admin') return { recordings: recordings.list(query.room ? { roomId: query.room } : {}) };
+			if (claims.role !== 'host' || !claims.room) throw new SfuError('forbidden', 'only hosts and admins may list recordings');
+			if (query.room && query.room !== claims.room) throw new SfuError('forbidden', 'not your room');
+			return { recordings: recordings.list({ roomId: claims.room }) };
+		}),
+	);
+
+	app.get(
+		'/api/recordings/:id',
+		guard(async (request, _reply, claims) => {
+			const { id } = IdParams.parse(request.params);
+			return { ...recordingFor(id, claims), manifest: recordings.manifest(id) };
+		}),
+	);
+
+	app.post(
+		'/api/recordings/:id/finalize',
+		guard(async (request, reply, claims) => {
+			const { id } = IdParams.parse(request.params);
+			const summary = recordingFor(id, claims);
+			if (summary.state === 'recording') throw new SfuError('invalid_state', 'stop the recording first');
+			void recordings.finalize(id).catch(() => undefined);
+			return reply.code(202).send(recordings.summary(id));
+		}),
+	);
+
+	app.delete(
+		'/api/recordings/:id',
+		guard(async (request, reply, claims) => {
+			const { id } = IdParams.parse(request.params);
+			if (claims.role !== 'admin') throw new SfuError('forbidden', 'only admins may delete recordings');
+			recordings.delete(id);
+			return reply.code(204).send();
+		}),
+	);
+
+	// Only files the manifest or the finalize status names can be downloaded:
+	// no path from the URL ever reaches the file system unchecked.
+	app.get(
+		'/api/recordings/:id/files/*',
+		guard(async (request, reply, claims) => {
+			const { id } = IdParams.parse(request.params);
+			const summary = recordingFor(id, claims);
+			const wanted = (request.params as { '*': string })['*'];
+			const manifest = recordings.manifest(id);
+			const allowed = new Set<string>([MANIFEST_FILE, ...manifest.entries.flatMap((e) => (e.type === 'segment' ? [e.file] : [])), ...(summary.finalize?.outputs.map((o) => o.file) ?? [])]);
+			if (!allowed.has(wanted)) throw new SfuError('not_found', 'no such file in this recording');
+			const result = await send(request.raw, `/${wanted}`, { root: recordings.folderOf(id), dotfiles: 'deny', acceptRanges: true, cacheControl: false, etag: true });
+			if (result.type !== 'file') throw new SfuError('not_found', 'no such file in this recording');
+			deps.logger.info({ recordingId: id, file: wanted, status: result.statusCode, sub: claims.sub }, 'recording file served');
+			return reply.code(result.statusCode).headers(result.headers).send(result.stream);
+		}),
+	);
+}
+
+class HttpError extends Error {
+	constructor(
+		readonly status: number,
+		readonly code: string,
+		message: string,
+	) {
+		super(message);
+	}
+}

@@ -1,0 +1,2 @@
+export { SigningKey, keyIdOf, publicKeyFileFor, verifySignature } from './SigningKey.js';
+export { GENESIS, canonical, entryHash, hashFile, sha256Hex } from './hashChain.js';

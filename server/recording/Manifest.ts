@@ -1,0 +1,130 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { canonical, entryHash, GENESIS, type SigningKey } from '../integrity/index.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+
+interface EntryBase {
+	seq: number;
+	/** Opaque peer id of the recorded participant (never a name). */
+	participantId: string;
+	/** Hash of the previous entry (GENESIS for the first). */
+	prev: string;
+	/** SHA-256 of this entry's canonical JSON without `hash`. */
+	hash: string;
+}
+
+export interface SegmentEntry extends EntryBase {
+	type: 'segment';
+	/** Path relative to the recording folder. */
+	file: string;
+	sha256: string;
+	size: number;
+	durationSec: number;
+	/** Wall-clock start of the segment (ISO 8601). */
+	startedAt: string;
+	/** The recorder died while writing it; readable up to its last flushed cluster. */
+	partial: boolean;
+	/** Codecs inside, e.g. ["opus", "vp8"]. */
+	codecs: string[];
+}
+
+export interface GapEntry extends EntryBase {
+	type: 'gap';
+	from: string;
+	to: string;
+	/** Why nothing was recorded: recorder_restarted, consent_withdrawn, … */
+	reason: string;
+}
+
+export type ManifestEntry = SegmentEntry | GapEntry;
+
+export type RecordingState = 'recording' | 'stopped' | 'failed';
+
+export interface ManifestDocument {
+	version: 1;
+	recordingId: string;
+	roomId: string;
+	startedAt: string;
+	stoppedAt: string | null;
+	state: RecordingState;
+	/** Set when the recording failed (e.g. disk_full). */
+	error: { code: string; message: string } | null;
+	consentRequired: boolean;
+	segmentSeconds: number;
+	entries: ManifestEntry[];
+	/** Hash of the last entry: what the signature commits to. */
+	head: string;
+	signature: { algorithm: 'Ed25519'; keyId: string; publicKey: string; value: string };
+}
+
+/** What the signature covers. */
+export function signedPayload(doc: Pick<ManifestDocument, 'recordingId' | 'roomId' | 'startedAt' | 'stoppedAt' | 'state' | 'entries' | 'head'>): string {
+	return canonical({
+		recordingId: doc.recordingId,
+		roomId: doc.roomId,
+		startedAt: doc.startedAt,
+		stoppedAt: doc.stoppedAt,
+		state: doc.state,
+		entries: doc.entries.length,
+		head: doc.head,
+	});
+}
+
+type NewEntry = Omit<SegmentEntry, 'seq' | 'prev' | 'hash'> | Omit<GapEntry, 'seq' | 'prev' | 'hash'>;
+
+/**
+ * The recording's manifest on disk: a hash chain of segment and gap entries,
+ * re-signed and atomically rewritten after every change, so a crash leaves
+ * the last consistent version in place.
+ */
+export class ManifestWriter {
+	readonly #dir: string;
+	readonly #key: SigningKey;
+	readonly #doc: ManifestDocument;
+
+	constructor(dir: string, meta: { recordingId: string; roomId: string; consentRequired: boolean; segmentSeconds: number }, key: SigningKey) {
+		this.#dir = dir;
+		this.#key = key;
+		this.#doc = {
+			version: 1,
+			...meta,
+			startedAt: new Date().toISOString(),
+			stoppedAt: null,
+			state: 'recording',
+			error: null,
+			entries: [],
+			head: GENESIS,
+			signature: { algorithm: 'Ed25519', keyId: key.keyId, publicKey: key.publicKeyPem(), value: '' },
+		};
+		this.#write();
+	}
+
+	get document(): Readonly<ManifestDocument> {
+		return this.#doc;
+	}
+
+	append(entry: NewEntry): ManifestEntry {
+		const full = { ...entry, seq: this.#doc.entries.length, prev: this.#doc.head, hash: '' } as ManifestEntry;
+		full.hash = entryHash(full as unknown as Record<string, unknown>);
+		this.#doc.entries.push(full);
+		this.#doc.head = full.hash;
+		this.#write();
+		return full;
+	}
+
+	finish(state: Exclude<RecordingState, 'recording'>, error?: { code: string; message: string }): void {
+		this.#doc.state = state;
+		this.#doc.stoppedAt = new Date().toISOString();
+		this.#doc.error = error ?? null;
+		this.#write();
+	}
+
+	#write(): void {
+		this.#doc.signature.value = this.#key.sign(signedPayload(this.#doc));
+		const target = path.join(this.#dir, MANIFEST_FILE);
+		const temp = `${target}.tmp`;
+		writeFileSync(temp, `${JSON.stringify(this.#doc, null, 2)}\n`);
+		renameSync(temp, target);
+	}
+}

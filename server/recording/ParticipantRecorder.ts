@@ -1,0 +1,230 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import type { types } from 'mediasoup';
+import type { PeerProducer } from '../media/index.js';
+import type { Logger } from '../observability/index.js';
+import { FfmpegRun, type SegmentFile } from './FfmpegRun.js';
+import type { RecordingPorts } from './ports.js';
+import { recordingSdp } from './sdp.js';
+
+export interface ParticipantRecorderOptions {
+	ffmpeg: string;
+	/** This participant's folder (absolute). */
+	dir: string;
+	segmentSeconds: number;
+	ports: RecordingPorts;
+	/** Delay before a dead ffmpeg is replaced. Default 500 ms (the target is < 2 s). */
+	respawnDelayMs?: number;
+	logger: Logger;
+}
+
+/** A producer to record and the router it lives on. */
+export interface RecordedSource {
+	producer: PeerProducer;
+	router: types.Router;
+}
+
+export type ParticipantRecorderEvents = {
+	segment: [segment: SegmentFile, runStartedAt: Date];
+	gap: [from: Date, to: Date, reason: string];
+	/** Recording this participant cannot go on (disk full, unwritable folder, ffmpeg keeps dying). */
+	failed: [error: { code: string; message: string }];
+};
+
+interface Track {
+	producer: PeerProducer;
+	transport: types.PlainTransport;
+	consumer: types.Consumer;
+	port: number;
+}
+
+const MAX_RESTARTS_PER_MINUTE = 5;
+
+/**
+ * Records one participant's tracks (audio, camera, screen, device) into one
+ * series of Matroska segments: PlainTransport consumers → one supervised
+ * ffmpeg. A change of tracks, or a dead ffmpeg, starts a new run of segments.
+ */
+export class ParticipantRecorder extends EventEmitter<ParticipantRecorderEvents> {
+	readonly participantId: string;
+	readonly #options: ParticipantRecorderOptions;
+	readonly #logger: Logger;
+	readonly #tracks = new Map<string, Track>();
+	#run: FfmpegRun | null = null;
+	#runCount = 0;
+	#restarts: number[] = [];
+	#keyFrameTimer: NodeJS.Timeout | null = null;
+	#boundaryTimer: NodeJS.Timeout | null = null;
+	#respawnTimer: NodeJS.Timeout | null = null;
+	/** Serializes track changes and restarts. */
+	#queue: Promise<void> = Promise.resolve();
+	#closed = false;
+	#failed = false;
+
+	constructor(participantId: string, options: ParticipantRecorderOptions) {
+		super();
+		this.participantId = participantId;
+		this.#options = options;
+		this.#logger = options.logger;
+		mkdirSync(options.dir, { recursive: true });
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	/** The ffmpeg process now recording, if any (tests kill it). */
+	get ffmpegPid(): number | undefined {
+		return this.#run?.pid;
+	}
+
+	/** Records exactly these sources from now on (restarting ffmpeg if the set changed). */
+	setSources(sources: readonly RecordedSource[]): Promise<void> {
+		return this.#enqueue(async () => {
+			const wanted = new Map(sources.filter((s) => !s.producer.closed).map((s) => [s.producer.id, s]));
+			let changed = false;
+			for (const [id, track] of this.#tracks) {
+				if (!wanted.has(id) || track.consumer.closed) {
+					this.#closeTrack(track);
+					changed = true;
+				}
+			}
+			for (const [id, source] of wanted) {
+				if (this.#tracks.has(id)) continue;
+				this.#tracks.set(id, await this.#openTrack(source));
+				changed = true;
+			}
+			if (changed || !this.#run) await this.#startRun('tracks_changed');
+		});
+	}
+
+	/** Finishes the current segment and releases everything. Idempotent. */
+	close(): Promise<void> {
+		if (this.#closed) return this.#queue;
+		this.#closed = true;
+		return this.#enqueue(async () => {
+			this.#clearTimers();
+			await this.#run?.stop();
+			this.#run = null;
+			for (const track of this.#tracks.values()) this.#closeTrack(track);
+			this.#tracks.clear();
+		});
+	}
+
+	#enqueue(task: () => Promise<void>): Promise<void> {
+		this.#queue = this.#queue.then(task).catch((error: unknown) => {
+			this.#logger.error({ err: error }, 'participant recorder step failed');
+		});
+		return this.#queue;
+	}
+
+	async #openTrack(source: RecordedSource): Promise<Track> {
+		const { producer, router } = source;
+		const port = await this.#options.ports.acquire();
+		const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: false, comedia: false });
+		await transport.connect({ ip: '127.0.0.1', port, rtcpPort: port + 1 });
+		// Codec only: no RTX, no header extensions — with transport-cc mediasoup
+		// would probe ffmpeg's port with padding it cannot parse.
+		const codecs = (router.rtpCapabilities.codecs ?? [])
+			.filter((c) => c.kind === producer.kind && c.mimeType.toLowerCase() === producer.rtpParameters.codecs[0]!.mimeType.toLowerCase())
+			.map((c) => ({ ...c, rtcpFeedback: [] }));
+		const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: { codecs, headerExtensions: [] }, paused: true });
+		return { producer, transport, consumer, port };
+	}
+
+	#closeTrack(track: Track): void {
+		this.#tracks.delete(track.producer.id);
+		track.transport.close();
+		this.#options.ports.release(track.port);
+	}
+
+	async #startRun(reason: string): Promise<void> {
+		this.#clearTimers();
+		const previous = this.#run;
+		this.#run = null;
+		await previous?.stop();
+		if (this.#closed || this.#failed) return;
+		const tracks = [...this.#tracks.values()].filter((t) => !t.consumer.closed);
+		if (tracks.length === 0) return;
+
+		const prefix = `r${String(this.#runCount++).padStart(3, '0')}`;
+		const run = new FfmpegRun({
+			ffmpeg: this.#options.ffmpeg,
+			sdp: recordingSdp(tracks.map((t) => ({ kind: t.consumer.kind, port: t.port, rtpParameters: t.consumer.rtpParameters }))),
+			dir: this.#options.dir,
+			prefix,
+			segmentSeconds: this.#options.segmentSeconds,
+			logger: this.#logger.child({ run: prefix }),
+		});
+		this.#run = run;
+		run.on('segment', (segment) => this.emit('segment', segment, run.startedAt));
+		run.on('exit', (code, signal, expected, stderr) => {
+			if (!expected) this.#onUnexpectedExit(run, code, signal, stderr);
+		});
+		this.#logger.info({ reason, tracks: tracks.length, prefix }, 'recording run started');
+
+		for (const track of tracks) await track.consumer.resume();
+		// ffmpeg can write nothing before a key frame: ask until it has one,
+		// then at every segment boundary so segments cut on time.
+		const video = tracks.filter((t) => t.consumer.kind === 'video').map((t) => t.consumer);
+		const askKeyFrames = (): void => {
+			for (const consumer of video) if (!consumer.closed) consumer.requestKeyFrame().catch(() => undefined);
+		};
+		askKeyFrames();
+		this.#keyFrameTimer = setInterval(() => {
+			if (run.exited || run.writing) {
+				if (this.#keyFrameTimer) clearInterval(this.#keyFrameTimer);
+				this.#keyFrameTimer = null;
+			} else askKeyFrames();
+		}, 500);
+		// ffmpeg cuts at the first key frame after each boundary of its own
+		// (media) clock, which starts a little after ours: ask just after.
+		if (video.length > 0) {
+			const period = this.#options.segmentSeconds * 1000;
+			this.#boundaryTimer = setTimeout(() => {
+				askKeyFrames();
+				this.#boundaryTimer = setInterval(askKeyFrames, period);
+			}, period + 400);
+		}
+	}
+
+	#onUnexpectedExit(run: FfmpegRun, code: number | null, signal: NodeJS.Signals | null, stderr: string): void {
+		if (this.#run !== run || this.#closed) return;
+		this.#clearTimers();
+		this.#run = null;
+		const diedAt = new Date();
+		const storage = /No space left on device|Permission denied|Read-only file system|Disk quota exceeded/i.exec(stderr);
+		if (storage) {
+			const code = /No space|quota/i.test(storage[0]) ? 'disk_full' : 'storage_unwritable';
+			this.#fail({ code, message: `the recorder cannot write: ${storage[0]}` });
+			return;
+		}
+		const now = Date.now();
+		this.#restarts = [...this.#restarts.filter((t) => now - t < 60_000), now];
+		if (this.#restarts.length > MAX_RESTARTS_PER_MINUTE) {
+			this.#fail({ code: 'recorder_failed', message: `ffmpeg died ${this.#restarts.length} times within a minute (last: code ${code}, signal ${signal})` });
+			return;
+		}
+		this.#logger.warn({ code, signal, stderr: stderr.slice(-300) }, 'ffmpeg died; starting a new segment run');
+		this.#respawnTimer = setTimeout(() => {
+			this.#respawnTimer = null;
+			void this.#enqueue(async () => {
+				await this.#startRun('recorder_restarted');
+				this.emit('gap', diedAt, new Date(), 'recorder_restarted');
+			});
+		}, this.#options.respawnDelayMs ?? 500);
+	}
+
+	#fail(error: { code: string; message: string }): void {
+		this.#failed = true;
+		this.#logger.error({ code: error.code }, 'participant recording failed');
+		this.emit('failed', error);
+	}
+
+	#clearTimers(): void {
+		// clearInterval clears timeouts too.
+		for (const timer of [this.#keyFrameTimer, this.#boundaryTimer]) if (timer) clearInterval(timer);
+		if (this.#respawnTimer) clearTimeout(this.#respawnTimer);
+		this.#keyFrameTimer = this.#boundaryTimer = this.#respawnTimer = null;
+	}
+}

@@ -1,0 +1,225 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { SfuError } from '../errors.js';
+import type { SigningKey } from '../integrity/index.js';
+import type { Logger } from '../observability/index.js';
+import type { Peer, Room } from '../rooms/index.js';
+import { FINAL_DIR, finalizeRecording, type FinalizeStatus } from './finalize.js';
+import { MANIFEST_FILE, type ManifestDocument } from './Manifest.js';
+import { RecordingPorts } from './ports.js';
+import { Recording } from './Recording.js';
+
+export interface RecordingServiceOptions {
+	/** Where recordings live: one folder per recording. */
+	dir: string;
+	segmentSeconds: number;
+	ffmpeg: string;
+	ffprobe: string;
+	/** Local UDP ports ffmpeg receives on. */
+	portMin: number;
+	portMax: number;
+	/** Whether recordings need each participant's consent unless the host says otherwise. */
+	requireConsentDefault: boolean;
+	key: SigningKey;
+	logger: Logger;
+}
+
+export interface RecordingSummary {
+	id: string;
+	roomId: string;
+	state: ManifestDocument['state'];
+	startedAt: string;
+	stoppedAt: string | null;
+	segments: number;
+	bytes: number;
+	error: ManifestDocument['error'];
+	finalize: FinalizeStatus | null;
+}
+
+export type RecordingServiceEvents = {
+	recordingstart: [recording: Recording];
+	recordingstop: [recording: Recording];
+};
+
+const STATUS_FILE = 'finalize.json';
+const ID_PATTERN = /^[0-9a-f-]{36}$/;
+
+/**
+ * This node's recordings: starts at most one per room, stops them, finalizes
+ * them in the background, and lists what is on disk.
+ */
+export class RecordingService extends EventEmitter<RecordingServiceEvents> {
+	readonly #options: RecordingServiceOptions;
+	readonly #ports: RecordingPorts;
+	readonly #active = new Map<string, Recording>();
+	readonly #finalizing = new Map<string, Promise<FinalizeStatus>>();
+	#closed = false;
+
+	constructor(options: RecordingServiceOptions) {
+		super();
+		this.#options = options;
+		this.#ports = new RecordingPorts(options.portMin, options.portMax);
+		mkdirSync(options.dir, { recursive: true });
+	}
+
+	get dir(): string {
+		return this.#options.dir;
+	}
+
+	/** The active recording of a room, if any. */
+	activeFor(roomId: string): Recording | undefined {
+		return this.#active.get(roomId);
+	}
+
+	activeRecordings(): Recording[] {
+		return [...this.#active.values()];
+	}
+
+	/** Starts recording a room (the caller checked the host's permission). */
+	start(room: Room, options: { requireConsent?: boolean } = {}): Recording {
+		if (this.#closed) throw new SfuError('unavailable', 'the server is shutting down');
+		if (room.closed) throw new SfuError('room_closed', 'the room has closed');
+		if (this.#active.has(room.id)) throw new SfuError('invalid_state', 'this room is already being recorded');
+		this.#assertWritable();
+		const id = randomUUID();
+		const recording = new Recording({
+			id,
+			room,
+			dir: path.join(this.#options.dir, id),
+			consentRequired: options.requireConsent ?? this.#options.requireConsentDefault,
+			segmentSeconds: this.#options.segmentSeconds,
+			ffmpeg: this.#options.ffmpeg,
+			ffprobe: this.#options.ffprobe,
+			ports: this.#ports,
+			key: this.#options.key,
+			logger: this.#options.logger.child({ recordingId: id, roomId: room.id }),
+		});
+		this.#active.set(room.id, recording);
+		// Late joiners must see the banner too.
+		const greet = (peer: Peer): void => {
+			if (recording.active) peer.notify('recordingState', { recordingId: id, active: true, consentRequired: recording.consentRequired, recordedPeerIds: recording.recordedPeerIds });
+		};
+		room.on('peerjoined', greet);
+		recording.once('close', () => {
+			room.off('peerjoined', greet);
+			if (this.#active.get(room.id) === recording) this.#active.delete(room.id);
+			this.emit('recordingstop', recording);
+			// At shutdown there is no time to remux: POST …/finalize does it later.
+			if (!this.#closed) void this.finalize(id).catch(() => undefined);
+		});
+		this.emit('recordingstart', recording);
+		return recording;
+	}
+
+	/** Stops the room's active recording. */
+	async stop(roomId: string): Promise<Recording> {
+		const recording = this.#active.get(roomId);
+		if (!recording) throw new SfuError('invalid_state', 'this room is not being recorded');
+		await recording.stop();
+		return recording;
+	}
+
+	/** Stops by recording id (REST). */
+	async stopById(recordingId: string): Promise<Recording> {
+		const recording = [...this.#active.values()].find((r) => r.id === recordingId);
+		if (!recording) throw new SfuError('not_found', 'no active recording with that id');
+		await recording.stop();
+		return recording;
+	}
+
+	/** Folder of a recording, after checking the id cannot escape the recordings folder. */
+	folderOf(recordingId: string): string {
+		if (!ID_PATTERN.test(recordingId)) throw new SfuError('not_found', 'no such recording');
+		const dir = path.join(this.#options.dir, recordingId);
+		if (!existsSync(path.join(dir, MANIFEST_FILE))) throw new SfuError('not_found', 'no such recording');
+		return dir;
+	}
+
+	manifest(recordingId: string): ManifestDocument {
+		return JSON.parse(readFileSync(path.join(this.folderOf(recordingId), MANIFEST_FILE), 'utf8')) as ManifestDocument;
+	}
+
+	summary(recordingId: string): RecordingSummary {
+		const doc = this.manifest(recordingId);
+		const segments = doc.entries.filter((e) => e.type === 'segment');
+		let finalize: FinalizeStatus | null = null;
+		try {
+			finalize = JSON.parse(readFileSync(path.join(this.folderOf(recordingId), FINAL_DIR, STATUS_FILE), 'utf8')) as FinalizeStatus;
+		} catch {
+			finalize = this.#finalizing.has(recordingId) ? { state: 'pending', done: 0, total: 0, outputs: [] } : null;
+		}
+		return {
+			id: doc.recordingId,
+			roomId: doc.roomId,
+			state: doc.state,
+			startedAt: doc.startedAt,
+			stoppedAt: doc.stoppedAt,
+			segments: segments.length,
+			bytes: segments.reduce((sum, s) => sum + (s.type === 'segment' ? s.size : 0), 0),
+			error: doc.error,
+			finalize,
+		};
+	}
+
+	/** Every recording on disk, newest first; `roomId` filters. */
+	list(filter: { roomId?: string } = {}): RecordingSummary[] {
+		const out: RecordingSummary[] = [];
+		for (const name of readdirSync(this.#options.dir)) {
+			if (!ID_PATTERN.test(name)) continue;
+			try {
+				const summary = this.summary(name);
+				if (!filter.roomId || summary.roomId === filter.roomId) out.push(summary);
+			} catch {
+				// A folder without a readable manifest is not a recording.
+			}
+		}
+		return out.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+	}
+
+	/** Remuxes a stopped recording in the background; resolves with the final status. */
+	finalize(recordingId: string): Promise<FinalizeStatus> {
+		let job = this.#finalizing.get(recordingId);
+		if (!job) {
+			const dir = this.folderOf(recordingId);
+			const doc = this.manifest(recordingId);
+			const statusFile = path.join(dir, FINAL_DIR, STATUS_FILE);
+			job = finalizeRecording(dir, doc, this.#options.ffmpeg, (status) => {
+				mkdirSync(path.dirname(statusFile), { recursive: true });
+				writeFileSync(statusFile, JSON.stringify(status));
+			}).then((status) => {
+				this.#options.logger.info({ recordingId, state: status.state, outputs: status.outputs.length }, 'recording finalized');
+				return status;
+			});
+			this.#finalizing.set(recordingId, job);
+			void job.finally(() => this.#finalizing.delete(recordingId));
+		}
+		return job;
+	}
+
+	/** Deletes a stopped recording and everything derived from it. */
+	delete(recordingId: string): void {
+		const dir = this.folderOf(recordingId);
+		if ([...this.#active.values()].some((r) => r.id === recordingId)) throw new SfuError('invalid_state', 'stop the recording first');
+		if (this.#finalizing.has(recordingId)) throw new SfuError('invalid_state', 'the recording is being finalized');
+		rmSync(dir, { recursive: true, force: true });
+	}
+
+	/** Stops every active recording (shutdown) and waits for finalization to settle. */
+	async close(): Promise<void> {
+		this.#closed = true;
+		await Promise.all([...this.#active.values()].map((r) => r.stop()));
+		await Promise.allSettled([...this.#finalizing.values()]);
+	}
+
+	#assertWritable(): void {
+		try {
+			const probe = path.join(this.#options.dir, `.write-test-${process.pid}`);
+			writeFileSync(probe, '');
+			rmSync(probe);
+		} catch (error) {
+			throw new SfuError('unavailable', `the recordings folder is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+		}
+	}
+}

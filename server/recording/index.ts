@@ -1,0 +1,11 @@
+export { RecordingService } from './RecordingService.js';
+export type { RecordingServiceEvents, RecordingServiceOptions, RecordingSummary } from './RecordingService.js';
+export { Recording } from './Recording.js';
+export type { RecordingEvents } from './Recording.js';
+export { verifyRecording } from './verifyRecording.js';
+export type { ProblemKind, VerifyProblem, VerifyReport } from './verifyRecording.js';
+export { MANIFEST_FILE } from './Manifest.js';
+export type { ManifestDocument, ManifestEntry, SegmentEntry, GapEntry } from './Manifest.js';
+export { FINAL_DIR } from './finalize.js';
+export type { FinalizeStatus, FinalOutput } from './finalize.js';
+export { resolveFfmpeg, resolveFfprobe } from './ffmpegPath.js';
