@@ -172,6 +172,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			portMin: config.recording.portMin,
 			portMax: config.recording.portMax,
 			requireConsentDefault: config.recording.requireConsent,
+			minFreeBytes: config.recording.minFreeMb * 1024 * 1024,
 			key,
 			logger,
 		});

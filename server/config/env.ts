@@ -47,6 +47,7 @@ export const ENV_SETTINGS: Readonly<Record<string, EnvSetting>> = {
 	RECORDING_PORT_MIN: { path: ['recording', 'portMin'], type: 'integer', description: 'lowest local UDP port for ffmpeg' },
 	RECORDING_PORT_MAX: { path: ['recording', 'portMax'], type: 'integer', description: 'highest local UDP port for ffmpeg' },
 	RECORDING_REQUIRE_CONSENT: { path: ['recording', 'requireConsent'], type: 'boolean', description: 'record only consenting participants by default' },
+	RECORDING_MIN_FREE_MB: { path: ['recording', 'minFreeMb'], type: 'integer', description: 'free MiB the recordings disk keeps; below it recordings stop' },
 	SIGNING_KEY_FILE: { path: ['signingKeyFile'], type: 'string', description: 'Ed25519 key signing manifests (created if missing)' },
 	LOG_LEVEL: { path: ['log', 'level'], type: 'string', description: 'log level: fatal | error | warn | info | debug | trace | silent' },
 	SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], type: 'integer', description: 'upper bound of a graceful shutdown' },

@@ -128,6 +128,11 @@ export const ServerConfigSchema = z
 				portMax: rtcPort.default(30999),
 				/** Record only participants who consented, unless the host says otherwise. Default false. */
 				requireConsent: z.boolean().default(false),
+				/**
+				 * Free space (MiB) the recordings disk must keep: below it recordings stop
+				 * cleanly (segments sealed, host told) instead of dying on a full disk. Default 512.
+				 */
+				minFreeMb: z.number().int().min(0).max(1_000_000).default(512),
 			})
 			.prefault({}),
 		/** Ed25519 key that signs recording manifests. Default `<dataDir>/keys/signing-ed25519.pem` (created). */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SfuError } from '../errors.js';
 import type { SigningKey } from '../integrity/index.js';
@@ -22,6 +22,8 @@ export interface RecordingServiceOptions {
 	portMax: number;
 	/** Whether recordings need each participant's consent unless the host says otherwise. */
 	requireConsentDefault: boolean;
+	/** Free bytes the disk must keep; below it recordings stop with `disk_full`. */
+	minFreeBytes: number;
 	key: SigningKey;
 	logger: Logger;
 }
@@ -45,6 +47,7 @@ export type RecordingServiceEvents = {
 
 const STATUS_FILE = 'finalize.json';
 const ID_PATTERN = /^[0-9a-f-]{36}$/;
+const DISK_CHECK_MS = 1000;
 
 /**
  * This node's recordings: starts at most one per room, stops them, finalizes
@@ -55,6 +58,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 	readonly #ports: RecordingPorts;
 	readonly #active = new Map<string, Recording>();
 	readonly #finalizing = new Map<string, Promise<FinalizeStatus>>();
+	#diskTimer: NodeJS.Timeout | null = null;
 	#closed = false;
 
 	constructor(options: RecordingServiceOptions) {
@@ -83,6 +87,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 		if (room.closed) throw new SfuError('room_closed', 'the room has closed');
 		if (this.#active.has(room.id)) throw new SfuError('invalid_state', 'this room is already being recorded');
 		this.#assertWritable();
+		if (this.#freeBytes() < this.#options.minFreeBytes) throw new SfuError('unavailable', 'the recordings disk is nearly full');
 		const id = randomUUID();
 		const recording = new Recording({
 			id,
@@ -105,11 +110,16 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 		recording.once('close', () => {
 			room.off('peerjoined', greet);
 			if (this.#active.get(room.id) === recording) this.#active.delete(room.id);
+			if (this.#active.size === 0 && this.#diskTimer) {
+				clearInterval(this.#diskTimer);
+				this.#diskTimer = null;
+			}
 			this.emit('recordingstop', recording);
 			// At shutdown there is no time to remux: POST …/finalize does it later.
 			if (!this.#closed) void this.finalize(id).catch(() => undefined);
 		});
 		this.emit('recordingstart', recording);
+		this.#diskTimer ??= setInterval(() => this.#checkDisk(), DISK_CHECK_MS);
 		return recording;
 	}
 
@@ -209,8 +219,28 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 	/** Stops every active recording (shutdown) and waits for finalization to settle. */
 	async close(): Promise<void> {
 		this.#closed = true;
+		if (this.#diskTimer) clearInterval(this.#diskTimer);
+		this.#diskTimer = null;
 		await Promise.all([...this.#active.values()].map((r) => r.stop()));
 		await Promise.allSettled([...this.#finalizing.values()]);
+	}
+
+	/**
+	 * Stops recordings cleanly while there is still room to seal them: a full
+	 * disk would corrupt the segment being written and the manifest with it.
+	 */
+	#checkDisk(): void {
+		const free = this.#freeBytes();
+		if (free >= this.#options.minFreeBytes) return;
+		this.#options.logger.error({ freeBytes: free, minFreeBytes: this.#options.minFreeBytes }, 'recordings disk nearly full: stopping recordings');
+		for (const recording of this.#active.values()) {
+			void recording.stop({ code: 'disk_full', message: 'the recordings disk is full; the recording was stopped and everything recorded so far is kept' });
+		}
+	}
+
+	#freeBytes(): number {
+		const stats = statfsSync(this.#options.dir);
+		return stats.bavail * stats.bsize;
 	}
 
 	#assertWritable(): void {
