@@ -50,6 +50,14 @@ export const ENV_SETTINGS: Readonly<Record<string, EnvSetting>> = {
 	RECORDING_MIN_FREE_MB: { path: ['recording', 'minFreeMb'], type: 'integer', description: 'free MiB the recordings disk keeps; below it recordings stop' },
 	SIGNING_KEY_FILE: { path: ['signingKeyFile'], type: 'string', description: 'Ed25519 key signing manifests (created if missing)' },
 	LOG_LEVEL: { path: ['log', 'level'], type: 'string', description: 'log level: fatal | error | warn | info | debug | trace | silent' },
+	LOG_LEVELS: { path: ['log', 'levels'], type: 'list', description: 'level per module, e.g. rooms=debug,signaling=warn' },
+	LOG_ID_KEY: { path: ['log', 'idKey'], type: 'string', description: 'key making room references in logs and metrics unguessable' },
+	METRICS_ENABLED: { path: ['metrics', 'enabled'], type: 'boolean', description: 'serve Prometheus metrics at /metrics' },
+	METRICS_PORT: { path: ['metrics', 'port'], type: 'integer', description: 'serve /metrics on this separate admin port instead' },
+	METRICS_HOST: { path: ['metrics', 'host'], type: 'string', description: 'listen address of the metrics port' },
+	METRICS_STATS_INTERVAL_MS: { path: ['metrics', 'statsIntervalMs'], type: 'integer', description: 'mediasoup stats sampling interval (0: off)' },
+	METRICS_STATS_MAX_OBJECTS: { path: ['metrics', 'statsMaxObjects'], type: 'integer', description: 'most mediasoup objects sampled per interval' },
+	METRICS_ROOM_LABELS: { path: ['metrics', 'roomLabels'], type: 'boolean', description: 'opt in to per-room metrics with an opaque room label' },
 	SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], type: 'integer', description: 'upper bound of a graceful shutdown' },
 };
 

@@ -7,6 +7,23 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const WORKER_LOG_LEVELS = ['debug', 'warn', 'error', 'none'] as const;
 
 const port = z.number().int().min(0).max(65535);
+
+/** `module=level` pairs (env list) or a `{ module: level }` object (config file). */
+const ModuleLevelsSchema = z
+	.union([z.array(z.string()), z.record(z.string(), z.string())])
+	.transform((value, ctx) => {
+		const pairs = Array.isArray(value) ? value.map((item) => item.split('=').map((part) => part.trim())) : Object.entries(value);
+		const levels: Record<string, (typeof LOG_LEVELS)[number]> = {};
+		for (const [module, level, extra] of pairs) {
+			if (!module || !/^[a-z][a-z0-9.-]*$/.test(module) || extra !== undefined || !(LOG_LEVELS as readonly string[]).includes(level ?? '')) {
+				ctx.addIssue({ code: 'custom', message: `must be module=level pairs, levels ${LOG_LEVELS.join(' | ')}` });
+				return z.NEVER;
+			}
+			levels[module] = level as (typeof LOG_LEVELS)[number];
+		}
+		return levels;
+	});
+
 const rtcPort = z.number().int().min(1024).max(65535);
 
 /**
@@ -141,6 +158,29 @@ export const ServerConfigSchema = z
 			.object({
 				/** Root log level. Default 'info'. */
 				level: z.enum(LOG_LEVELS).default('info'),
+				/**
+				 * Level per module, e.g. `{ "rooms": "debug", "signaling": "warn" }` (env:
+				 * `rooms=debug,signaling=warn`); `media` covers `media.worker-pool`. Default: none.
+				 */
+				levels: ModuleLevelsSchema.default({}),
+				/** Key that makes room references in logs and metrics unguessable (same on every node). Default: none. */
+				idKey: z.string().min(8, 'must be at least 8 characters').optional(),
+			})
+			.prefault({}),
+		metrics: z
+			.object({
+				/** Serve Prometheus metrics at /metrics. Default true. */
+				enabled: z.boolean().default(true),
+				/** Serve /metrics on this separate (admin) port instead of the HTTP port. Default: the HTTP port. */
+				port: port.optional(),
+				/** Listen address of the separate metrics port. Default '127.0.0.1'. */
+				host: z.string().min(1).default('127.0.0.1'),
+				/** How often mediasoup transport/producer/consumer stats are sampled; 0 turns sampling off. Default 10000 ms. */
+				statsIntervalMs: z.number().int().min(0).max(600_000).default(10_000),
+				/** Most mediasoup objects sampled per interval (the rest on later intervals, round-robin). Default 2000. */
+				statsMaxObjects: z.number().int().min(1).max(100_000).default(2000),
+				/** Add an opaque `room` label to per-room metrics (cardinality grows with rooms). Default false. */
+				roomLabels: z.boolean().default(false),
 			})
 			.prefault({}),
 		/** How long a graceful shutdown may take before the process exits anyway. Default 10000 ms. */

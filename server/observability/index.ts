@@ -1,2 +1,4 @@
-export { createRootLogger, moduleLogger, REDACTED_PATHS } from './logger.js';
-export type { Logger, RootLoggerOptions } from './logger.js';
+export { configureLogging, createRootLogger, levelFor, moduleLogger, REDACTED_PATHS } from './logger.js';
+export type { Logger, LogSettings, RootLoggerOptions } from './logger.js';
+export { currentRequestId, newRequestId, requestBindings, withRequestId } from './requestContext.js';
+export { roomRef } from './ids.js';
