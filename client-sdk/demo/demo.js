@@ -1,362 +1,483 @@
-// Demo page of the telehealth SFU client SDK. Plain browser JS using the IIFE
-// bundle's global `TelehealthSDK`. URL: /demo/?room=ROOM#token=JOIN_TOKEN
-// (the token stays in the fragment, which browsers never send to servers).
+// Consult room of the demo portal. Plain browser JS on the IIFE bundle
+// (`window.TelehealthSDK`) and common.js (`window.DemoKit`).
+// URL: /demo/?room=ROOM#token=JOIN_TOKEN (the token stays in the fragment).
 // Tests read `window.demo`: { room, state, error, log }.
 (() => {
 	'use strict';
 
-	const { Room, RoomEvent, ConnectionState, DisconnectReason } = window.TelehealthSDK;
-	const PUBLISHING_ROLES = ['host', 'clinician', 'patient'];
+	const { Room, RoomEvent, ConnectionState, DisconnectReason, ReconnectReason, ConnectionQuality } = window.TelehealthSDK;
+	const Kit = window.DemoKit;
+	const CAMERA_ROLES = ['host', 'clinician', 'patient'];
 
 	const $ = (id) => document.getElementById(id);
 	const ui = {
 		roomName: $('room-name'),
 		state: $('state'),
-		message: $('message'),
-		form: $('join-form'),
+		banner: $('banner'),
+		recording: $('recording'),
+		ownQualityWrap: $('own-quality-wrap'),
+		ownQualityLabel: $('own-quality-label'),
+		joinCard: $('join-card'),
+		statusCard: $('status-card'),
+		statusSpinner: $('status-spinner'),
+		statusTitle: $('status-title'),
+		statusText: $('status-text'),
+		statusRejoin: $('status-rejoin'),
+		call: $('call'),
+		stageArea: $('stage-area'),
+		presentation: $('presentation'),
 		grid: $('grid'),
-		waitingPanel: $('waiting-panel'),
+		side: $('side'),
 		waitingList: $('waiting-list'),
 		waitingEmpty: $('waiting-empty'),
+		waitingCount: $('waiting-count'),
+		controls: $('controls'),
 		toggleMic: $('toggle-mic'),
 		toggleCamera: $('toggle-camera'),
+		toggleScreen: $('toggle-screen'),
+		toggleDevices: $('toggle-devices'),
+		devicePanel: $('device-panel'),
+		cameraSelect: $('camera-select'),
+		micSelect: $('mic-select'),
+		speakerSelect: $('speaker-select'),
 		startAudio: $('start-audio'),
+		hostControls: $('host-controls'),
+		toggleRecording: $('toggle-recording'),
+		endRoom: $('end-room'),
 		leave: $('leave'),
+		consent: $('consent'),
 	};
+	const ownQuality = Kit.qualityBars();
+	$('own-quality').replaceWith(ownQuality);
 
 	/** What tests and curious developers can look at. */
 	const demo = { room: null, state: 'idle', error: null, log: [] };
 	window.demo = demo;
 
+	const STATE_TEXT = {
+		idle: 'Starting',
+		connecting: 'Connecting',
+		waiting: 'In waiting room',
+		joined: 'In consultation',
+		reconnecting: 'Reconnecting',
+		left: 'Left',
+		denied: 'Not admitted',
+		kicked: 'Removed',
+		'room-closed': 'Ended',
+		error: 'Error',
+		'no-token': 'No link',
+	};
+
 	function setState(state) {
 		demo.state = state;
-		ui.state.textContent = state;
+		ui.state.textContent = STATE_TEXT[state] || state;
 		ui.state.dataset.state = state;
 	}
 
-	function say(text, isError = false) {
-		ui.message.textContent = text;
-		ui.message.classList.toggle('error', isError);
+	let bannerTimer;
+	function banner(text, kind = 'info', hideAfterMs) {
+		clearTimeout(bannerTimer);
+		ui.banner.textContent = text;
+		ui.banner.className = `banner ${kind}`;
+		ui.banner.hidden = !text;
+		if (hideAfterMs) bannerTimer = setTimeout(() => (ui.banner.hidden = true), hideAfterMs);
 	}
 
 	function showError(error, context) {
-		const code = (error && error.code) || 'error';
-		const message = (error && error.message) || String(error);
-		demo.error = { code, message };
-		say(`${context ? context + ': ' : ''}${message} [${code}]`, true);
+		const { code, text } = Kit.describeError(error);
+		demo.error = { code, message: (error && error.message) || String(error) };
+		banner(`${context ? context + ': ' : ''}${text} [${code}]`, 'error');
 	}
 
 	function log(entry) {
 		demo.log.push(entry);
-		if (demo.log.length > 200) demo.log.shift();
+		if (demo.log.length > 300) demo.log.shift();
+	}
+
+	/** A centered card instead of the call: connecting, waiting room, ended. */
+	function statusCard(title, text, { spinner = false, rejoin = false } = {}) {
+		ui.call.hidden = true;
+		ui.controls.hidden = true;
+		ui.joinCard.hidden = true;
+		ui.statusCard.hidden = false;
+		ui.statusTitle.textContent = title;
+		ui.statusText.textContent = text;
+		ui.statusSpinner.hidden = !spinner;
+		ui.statusRejoin.hidden = !rejoin;
+	}
+
+	function showCall() {
+		ui.statusCard.hidden = true;
+		ui.joinCard.hidden = true;
+		ui.call.hidden = false;
+		ui.controls.hidden = false;
+		relayout();
 	}
 
 	// --- Tiles ----------------------------------------------------------------------
 
-	function tileOf(peerId) {
-		return ui.grid.querySelector(`.tile[data-peer-id="${CSS.escape(peerId)}"]`);
+	/** Tiles by key: a peer id, 'screen:<peerId>' or 'device:<producerId>'. */
+	const tiles = new Map();
+
+	function localKey() {
+		return 'local';
 	}
 
 	function ensureTile(participant, { local = false } = {}) {
-		let tile = local ? ui.grid.querySelector('.tile.local') : tileOf(participant.id);
+		const key = local ? localKey() : participant.id;
+		let tile = tiles.get(key);
 		if (tile) {
-			// A rebuilt session gives this participant a new peer id.
-			if (local && tile.dataset.peerId !== participant.id) {
-				tile.dataset.peerId = participant.id;
-				for (const el of tile.querySelectorAll('video, audio')) el.dataset.peerId = participant.id;
-			}
+			if (local) tile.dataset.peerId = participant.id; // a rebuilt session has a new peer id
 			return tile;
 		}
-		tile = document.createElement('div');
-		tile.className = local ? 'tile local' : 'tile';
-		tile.dataset.peerId = participant.id;
-		tile.dataset.role = participant.role || '';
-
-		const video = document.createElement('video');
-		video.autoplay = true;
-		video.playsInline = true;
-		video.muted = true; // video only; audio plays in the <audio> element below
-		video.dataset.peerId = participant.id;
-		tile.append(video);
-
-		const audio = document.createElement('audio');
-		audio.autoplay = true;
-		audio.dataset.peerId = participant.id;
-		tile.append(audio);
-
-		const label = document.createElement('span');
-		label.className = 'label';
-		label.textContent = local ? `${participant.displayName || 'You'} (you, ${participant.role})` : `${participant.displayName} (${participant.role})`;
-		tile.append(label);
-
-		const badges = document.createElement('span');
-		badges.className = 'badges';
-		tile.append(badges);
-
-		if (!local && demo.room && demo.room.localParticipant.role === 'host') {
-			const actions = document.createElement('span');
+		tile = Kit.createTile({ id: participant.id, name: participant.displayName, role: participant.role, local });
+		if (!local && isHost()) {
+			const actions = document.createElement('div');
 			actions.className = 'host-actions';
 			actions.append(
-				button('Mute', () => demo.room.muteParticipant(participant.id, 'microphone')),
-				button('Remove', () => demo.room.removeParticipant(participant.id), 'danger'),
+				Kit.button('Mute', () => demo.room.muteParticipant(participant.id, 'microphone'), '', showError),
+				Kit.button('Remove', () => demo.room.removeParticipant(participant.id), 'danger', showError),
 			);
 			tile.append(actions);
 		}
+		tiles.set(key, tile);
 		if (local) ui.grid.prepend(tile);
 		else ui.grid.append(tile);
+		relayout();
 		return tile;
 	}
 
-	function button(text, onClick, className) {
-		const b = document.createElement('button');
-		b.type = 'button';
-		b.textContent = text;
-		if (className) b.className = className;
-		b.addEventListener('click', () => {
-			b.disabled = true;
-			Promise.resolve()
-				.then(onClick)
-				.catch((error) => showError(error, text))
-				.finally(() => {
-					b.disabled = false;
-				});
-		});
-		return b;
+	function removeTile(key) {
+		const tile = tiles.get(key);
+		if (!tile) return;
+		tile.remove();
+		tiles.delete(key);
+		relayout();
 	}
 
-	function setBadge(peerId, name, on) {
-		const tile = tileOf(peerId);
-		if (!tile) return;
-		const badges = tile.querySelector('.badges');
-		let badge = badges.querySelector(`[data-badge="${name}"]`);
-		if (on && !badge) {
-			badge = document.createElement('span');
-			badge.className = 'badge';
-			badge.dataset.badge = name;
-			badge.textContent = name;
-			badges.append(badge);
-		} else if (!on && badge) {
-			badge.remove();
+	/** A screen share or a device stream gets its own tile. */
+	function extraTile(key, participant, kindLabel, className) {
+		let tile = tiles.get(key);
+		if (tile) return tile;
+		tile = Kit.createTile({ id: participant.id, name: `${participant.displayName} · ${kindLabel}` });
+		tile.classList.add(className);
+		tile.dataset.key = key;
+		tiles.set(key, tile);
+		if (className === 'screen') ui.presentation.append(tile);
+		else ui.grid.append(tile);
+		relayout();
+		return tile;
+	}
+
+	function relayout() {
+		const presenting = ui.presentation.children.length > 0;
+		ui.presentation.hidden = !presenting;
+		ui.stageArea.classList.toggle('presenting', presenting);
+		if (presenting) {
+			ui.grid.style.gridTemplateColumns = '1fr';
+		} else {
+			Kit.fitGrid(ui.grid, ui.grid.children.length);
 		}
 	}
+	window.addEventListener('resize', relayout);
 
-	function mediaElement(tile, kind) {
-		return tile.querySelector(kind === 'video' ? 'video' : 'audio');
+	function isHost() {
+		return demo.room && demo.room.localParticipant.role === 'host';
 	}
 
-	// --- Room -----------------------------------------------------------------------
+	function tileForTrack(track, participant) {
+		if (track.source === 'screen' || track.source === 'screen-audio') return extraTile(`screen:${participant.id}`, participant, 'screen', 'screen');
+		if (track.source === 'device') return extraTile(`device:${track.producerId}`, participant, 'device stream', 'device');
+		return ensureTile(participant);
+	}
+
+	function markVideo(tile, track) {
+		if (tile) tile.classList.toggle('has-video', !!track && !track.muted);
+	}
+
+	// --- Room events ------------------------------------------------------------------
 
 	function wire(room) {
-		room.on(RoomEvent.ConnectionStateChanged, (state) => {
-			log(`state:${state}`);
-			if (state === ConnectionState.Connecting) setState('connecting');
-			else if (state === ConnectionState.Reconnecting) {
-				setState('reconnecting');
-				say('Connection lost, reconnecting…');
-			}
-		});
+		room.on(RoomEvent.ConnectionStateChanged, (state) => log(`state:${state}`));
 		room.on(RoomEvent.WaitingForAdmission, () => {
 			setState('waiting');
-			say('Waiting for the clinician to let you in…');
+			statusCard('Waiting to be admitted', 'The clinician has been told you are here and will let you in shortly. Please keep this page open.', { spinner: true });
 		});
-		room.on(RoomEvent.Admitted, () => say('Admitted, joining…'));
-		room.on(RoomEvent.Denied, () => say('The host declined to admit you.', true));
-		room.on(RoomEvent.Reconnected, ({ resumed }) => {
+		room.on(RoomEvent.Admitted, () => {
+			setState('connecting');
+			statusCard('Admitted', 'Joining the consultation…', { spinner: true });
+		});
+		room.on(RoomEvent.Reconnecting, (reason) => {
+			log(`reconnecting:${reason}`);
+			setState('reconnecting');
+			banner(
+				reason === ReconnectReason.MediaLost
+					? 'Audio and video were interrupted. Restoring the connection…'
+					: 'Connection lost. Reconnecting… the call resumes by itself when the network is back.',
+				'warn',
+			);
+		});
+		room.on(RoomEvent.Reconnected, ({ resumed, durationMs }) => {
 			log(`reconnected:${resumed ? 'resumed' : 'rebuilt'}`);
 			setState('joined');
-			say(resumed ? 'Reconnected.' : 'Reconnected (session rebuilt).');
+			banner(`Reconnected after ${(durationMs / 1000).toFixed(1)} s.`, 'ok', 4000);
+			restoreLocal();
 		});
-
 		room.on(RoomEvent.ParticipantJoined, (p) => {
 			log(`participantJoined:${p.id}`);
 			ensureTile(p);
 		});
 		room.on(RoomEvent.ParticipantLeft, (p, reason) => {
 			log(`participantLeft:${p.id}:${reason}`);
-			const tile = tileOf(p.id);
-			if (tile) tile.remove();
+			for (const key of [...tiles.keys()]) if (key === p.id || key === `screen:${p.id}` || tiles.get(key).dataset.peerId === p.id && key !== localKey()) removeTile(key);
 		});
 		room.on(RoomEvent.TrackSubscribed, (track, p) => {
 			log(`trackSubscribed:${p.id}:${track.source}`);
-			const tile = ensureTile(p);
-			const el = mediaElement(tile, track.kind);
-			// A participant may send camera and screen: the screen wins the tile.
-			if (track.kind === 'video' && track.source !== 'screen' && p.getTrack('screen')) return;
-			el.dataset.source = track.source;
-			track.attach(el);
-			if (track.kind === 'video') setBadge(p.id, 'video off', track.muted);
-			else setBadge(p.id, 'muted', track.muted);
+			const tile = tileForTrack(track, p);
+			if (track.kind === 'video') {
+				track.attach(tile.querySelector('video'));
+				markVideo(tile, track);
+			} else {
+				track.attach(tile.querySelector('audio'));
+				if (track.source === 'microphone') Kit.setBadge(tile, 'muted', track.muted);
+			}
 		});
 		room.on(RoomEvent.TrackUnsubscribed, (track, p) => {
 			log(`trackUnsubscribed:${p.id}:${track.source}`);
 			track.detach();
-			if (track.source === 'screen') {
-				const camera = p.getTrack('camera');
-				const tile = tileOf(p.id);
-				if (camera && tile) camera.attach(mediaElement(tile, 'video'));
-			}
+			if (track.source === 'screen') removeTile(`screen:${p.id}`);
+			else if (track.source === 'device') removeTile(`device:${track.producerId}`);
+			else if (track.kind === 'video') markVideo(tiles.get(p.id), null);
 		});
-		room.on(RoomEvent.TrackMuted, (track, p) => setBadge(p.id, track.kind === 'video' ? 'video off' : 'muted', true));
-		room.on(RoomEvent.TrackUnmuted, (track, p) => setBadge(p.id, track.kind === 'video' ? 'video off' : 'muted', false));
+		room.on(RoomEvent.TrackMuted, (track, p) => onMuteChange(track, p));
+		room.on(RoomEvent.TrackUnmuted, (track, p) => onMuteChange(track, p));
 		room.on(RoomEvent.TrackSubscriptionFailed, (producerId, error) => showError(error, 'Receiving a track failed'));
 		room.on(RoomEvent.MutedByHost, (track) => {
-			say(`The host muted your ${track.source}.`);
+			banner(`The host muted your ${track.source === 'microphone' ? 'microphone' : track.source}. Unmute when you are ready to speak.`, 'info', 6000);
 			updateControls();
 		});
 		room.on(RoomEvent.LocalTrackPublished, updateControls);
-		room.on(RoomEvent.LocalTrackUnpublished, updateControls);
+		room.on(RoomEvent.LocalTrackUnpublished, (track) => {
+			if (track.source === 'screen') removeTile('screen:local');
+			updateControls();
+		});
 		room.on(RoomEvent.ActiveSpeakerChanged, (p) => {
-			for (const tile of ui.grid.querySelectorAll('.tile')) tile.classList.toggle('speaking', !!p && tile.dataset.peerId === p.id);
+			for (const [key, tile] of tiles) tile.classList.toggle('speaking', !!p && !key.includes(':') && tile.dataset.peerId === p.id);
+		});
+		room.on(RoomEvent.ConnectionQualityChanged, (quality, p) => {
+			const tile = p === room.localParticipant ? tiles.get(localKey()) : tiles.get(p.id);
+			if (tile) Kit.setQuality(tile.querySelector('.quality'), quality);
+			if (p === room.localParticipant) {
+				Kit.setQuality(ownQuality, quality);
+				ui.ownQualityLabel.textContent = Kit.QUALITY_TEXT[quality];
+				ui.ownQualityWrap.hidden = quality === ConnectionQuality.Unknown;
+			}
 		});
 		room.on(RoomEvent.WaitingListChanged, renderWaitingList);
 		room.on(RoomEvent.AudioPlaybackBlocked, () => {
 			ui.startAudio.hidden = false;
+			banner('Your browser blocked the sound. Click "Enable sound" to hear the others.', 'info');
 		});
+		room.on(RoomEvent.RecordingStateChanged, renderRecording);
+		room.on(RoomEvent.RecordingStopped, (recording) => {
+			if (recording.error) banner(`Recording stopped: ${recording.error.message} [${recording.error.code}]`, 'error');
+		});
+		room.on(RoomEvent.MediaDevicesChanged, () => void fillDevices());
+		room.on(RoomEvent.MediaDevicesError, (error) => showError(error, 'Device'));
 		room.on(RoomEvent.Kicked, (reason) => {
 			setState('kicked');
-			say(reason === 'expired' ? 'Your session expired.' : 'You were removed from the visit.', true);
+			statusCard(reason === 'expired' ? 'Your session expired' : 'You were removed from the consultation', 'Ask the clinic for a new link if this was a mistake.');
 		});
 		room.on(RoomEvent.RoomClosed, (reason) => {
 			setState('room-closed');
-			say(`The visit has ended (${reason}).`);
+			statusCard('The consultation has ended', reason === 'ended_by_host' ? 'The clinician ended the visit. You can close this page.' : `The visit was closed (${reason}).`);
 		});
 		room.on(RoomEvent.Disconnected, (reason, error) => {
 			log(`disconnected:${reason}${error ? ':' + error.code : ''}`);
-			ui.leave.hidden = true;
-			ui.toggleMic.hidden = true;
-			ui.toggleCamera.hidden = true;
-			ui.waitingPanel.hidden = true;
-			for (const tile of ui.grid.querySelectorAll('.tile')) tile.remove();
+			for (const key of [...tiles.keys()]) removeTile(key);
+			ui.consent.hidden = true;
+			ui.recording.hidden = true;
+			ui.ownQualityWrap.hidden = true;
 			if (reason === DisconnectReason.ClientLeft) {
 				setState('left');
-				say('You left the visit.');
+				statusCard('You left the consultation', 'You can join again with the same link while the visit lasts.', { rejoin: true });
 			} else if (reason === DisconnectReason.Denied) {
 				setState('denied');
+				statusCard('You were not admitted', 'The clinician declined the request to join. Contact the clinic if you think this is a mistake.');
 			} else if (reason === DisconnectReason.Kicked || reason === DisconnectReason.RoomClosed) {
-				// Said by the Kicked / RoomClosed handlers.
+				// Shown by the Kicked / RoomClosed handlers.
 			} else {
 				setState('error');
-				showError(error || { code: reason, message: 'Disconnected' }, 'Disconnected');
+				const { code, text } = Kit.describeError(error || { code: reason, message: 'Disconnected' });
+				demo.error = { code, message: (error && error.message) || reason };
+				statusCard('The connection was lost', `${text} [${code}]`, { rejoin: true });
 			}
 		});
 	}
+
+	function onMuteChange(track, p) {
+		const local = p === demo.room.localParticipant;
+		const tile = local ? tiles.get(localKey()) : tileForTrack(track, p);
+		if (track.kind === 'video') markVideo(tile, track);
+		else if (track.source === 'microphone') Kit.setBadge(tile, 'muted', track.muted);
+		if (local) updateControls();
+	}
+
+	// --- Waiting room (hosts) -----------------------------------------------------------
 
 	function renderWaitingList(peers) {
 		ui.waitingList.replaceChildren(
 			...peers.map((peer) => {
 				const li = document.createElement('li');
 				li.dataset.peerId = peer.id;
-				const name = document.createElement('span');
-				name.textContent = `${peer.displayName} (${peer.role})`;
+				const who = document.createElement('span');
+				who.className = 'who';
+				who.textContent = peer.displayName;
+				const role = document.createElement('small');
+				role.textContent = peer.role;
+				who.append(role);
 				li.append(
-					name,
-					button('Admit', () => demo.room.admit(peer.id), 'primary'),
-					button('Deny', () => demo.room.deny(peer.id)),
+					who,
+					Kit.button('Admit', () => demo.room.admit(peer.id), 'primary', showError),
+					Kit.button('Deny', () => demo.room.deny(peer.id), '', showError),
 				);
 				return li;
 			}),
 		);
 		ui.waitingEmpty.hidden = peers.length > 0;
+		ui.waitingCount.hidden = peers.length === 0;
+		ui.waitingCount.textContent = String(peers.length);
+		if (peers.length > 0 && isHost()) banner(`${peers.length === 1 ? peers[0].displayName + ' is' : peers.length + ' people are'} waiting to be admitted.`, 'info', 5000);
 	}
+
+	// --- Recording --------------------------------------------------------------------
+
+	const consentAnswered = new Set();
+
+	function renderRecording(recording) {
+		const room = demo.room;
+		ui.recording.hidden = !recording.active;
+		ui.toggleRecording.textContent = recording.active ? 'Stop recording' : 'Record';
+		ui.toggleRecording.classList.toggle('off', recording.active);
+		const me = room ? room.localParticipant.id : '';
+		const ask = recording.active && recording.consentRequired && !recording.recordedPeerIds.includes(me) && !consentAnswered.has(recording.recordingId);
+		ui.consent.hidden = !ask;
+		ui.consent.dataset.recordingId = recording.recordingId;
+	}
+	demo.renderRecording = renderRecording; // UI preview hook (screenshots) until the server records
+
+	function answerConsent(consent) {
+		consentAnswered.add(ui.consent.dataset.recordingId);
+		ui.consent.hidden = true;
+		demo.room.setRecordingConsent(consent).catch((error) => showError(error, 'Recording consent'));
+	}
+	$('consent-yes').addEventListener('click', () => answerConsent(true));
+	$('consent-no').addEventListener('click', () => answerConsent(false));
+
+	// --- Local media and controls -------------------------------------------------------
 
 	function updateControls() {
 		const local = demo.room && demo.room.localParticipant;
-		const mic = local && local.getTrack('microphone');
-		const camera = local && local.getTrack('camera');
+		if (!local) return;
+		const mic = local.getTrack('microphone');
+		const camera = local.getTrack('camera');
 		ui.toggleMic.hidden = !mic;
 		ui.toggleCamera.hidden = !camera;
-		if (mic) ui.toggleMic.textContent = mic.muted ? 'Unmute mic' : 'Mute mic';
-		if (camera) ui.toggleCamera.textContent = camera.muted ? 'Start video' : 'Stop video';
-		if (local) {
-			setBadge(local.id, 'muted', !!mic && mic.muted);
-			setBadge(local.id, 'video off', !!camera && camera.muted);
+		ui.toggleScreen.hidden = !CAMERA_ROLES.includes(local.role);
+		if (mic) {
+			ui.toggleMic.textContent = mic.muted ? 'Unmute' : 'Mute';
+			ui.toggleMic.classList.toggle('off', mic.muted);
 		}
+		if (camera) {
+			ui.toggleCamera.textContent = camera.muted ? 'Start video' : 'Stop video';
+			ui.toggleCamera.classList.toggle('off', camera.muted);
+		}
+		ui.toggleScreen.textContent = local.isScreenShareEnabled ? 'Stop sharing' : 'Share screen';
+		ui.toggleScreen.classList.toggle('on', local.isScreenShareEnabled);
+		const tile = tiles.get(localKey());
+		if (tile) {
+			Kit.setBadge(tile, 'muted', !!mic && mic.muted);
+			markVideo(tile, camera || local.getTrack('device'));
+		}
+	}
+
+	/** Shows this participant's own preview (again, after a rebuilt session). */
+	function restoreLocal() {
+		const local = demo.room.localParticipant;
+		const tile = ensureTile(local, { local: true });
+		const preview = local.getTrack('camera') || local.getTrack('device');
+		if (preview) preview.attach(tile.querySelector('video'));
+		updateControls();
 	}
 
 	async function publish(room) {
 		const local = room.localParticipant;
-		const tile = ensureTile(local, { local: true });
-		if (!PUBLISHING_ROLES.includes(local.role)) return;
+		ensureTile(local, { local: true });
 		try {
-			const camera = await local.enableCamera({ simulcast: true });
-			camera.attach(mediaElement(tile, 'video'));
+			if (CAMERA_ROLES.includes(local.role)) {
+				await local.enableCamera({ simulcast: true });
+			} else if (local.role === 'device') {
+				// A device-role browser publishes its camera as a clinical device stream (e.g. an endoscope encoder).
+				const stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 } } });
+				await local.publishTrack(stream.getVideoTracks()[0], { source: 'device', stopOnUnpublish: true });
+			}
 		} catch (error) {
 			showError(error, 'Camera');
 		}
-		try {
-			await local.enableMicrophone();
-		} catch (error) {
-			showError(error, 'Microphone');
-		}
-		updateControls();
-	}
-
-	/** Everything that happens once per join (first join, or after admission). */
-	async function onJoined(room) {
-		ui.leave.hidden = false;
-		ui.waitingPanel.hidden = room.localParticipant.role !== 'host';
-		renderWaitingList(room.waitingList);
-		for (const participant of room.participants.values()) ensureTile(participant);
-		await publish(room);
-		if (room.state === ConnectionState.Connected) {
-			setState('joined');
-			if (!demo.error) say(`Joined as ${room.localParticipant.displayName || room.localParticipant.role}.`);
-		}
-	}
-
-	async function join(token, roomId) {
-		setState('connecting');
-		say('Connecting…');
-		const room = new Room(roomId ? { room: roomId } : {});
-		demo.room = room;
-		wire(room);
-		let joinedOnce = false;
-		room.on(RoomEvent.ConnectionStateChanged, (state) => {
-			if (state !== ConnectionState.Connected) return;
-			if (!joinedOnce) {
-				joinedOnce = true;
-				void onJoined(room);
-			} else {
-				// Back after a reconnect or a second admission: tracks republish by themselves.
-				setState('joined');
-				for (const participant of room.participants.values()) ensureTile(participant);
-				ensureTile(room.localParticipant, { local: true });
-				const camera = room.localParticipant.getTrack('camera');
-				const tile = tileOf(room.localParticipant.id);
-				if (camera && tile) camera.attach(mediaElement(tile, 'video'));
-				updateControls();
+		if (CAMERA_ROLES.includes(local.role)) {
+			try {
+				await local.enableMicrophone();
+			} catch (error) {
+				showError(error, 'Microphone');
 			}
-		});
-		ui.leave.hidden = false;
+		}
+		restoreLocal();
+	}
+
+	async function fillDevices() {
+		const room = demo.room;
 		try {
-			await room.connect(await signalingUrl(), token);
-			ui.roomName.textContent = room.name || '';
+			const [cameras, mics, speakers] = await Promise.all(['videoinput', 'audioinput', 'audiooutput'].map((k) => Room.getLocalDevices(k, false)));
+			const fill = (select, devices, kind, fallback) => {
+				const active = room && room.getActiveDevice(kind);
+				select.replaceChildren(
+					...devices.map((d, i) => {
+						const option = document.createElement('option');
+						option.value = d.deviceId;
+						option.textContent = d.label || `${fallback} ${i + 1}`;
+						option.selected = d.deviceId === active;
+						return option;
+					}),
+				);
+				select.disabled = devices.length === 0;
+			};
+			fill(ui.cameraSelect, cameras, 'videoinput', 'Camera');
+			fill(ui.micSelect, mics, 'audioinput', 'Microphone');
+			fill(ui.speakerSelect, speakers, 'audiooutput', 'Speaker');
 		} catch (error) {
-			setState('error');
-			showError(error, 'Could not join');
+			showError(error, 'Devices');
 		}
 	}
-
-	/** Signaling shares this origin, unless the server runs it on uWebSockets.js's own port. */
-	async function signalingUrl() {
-		try {
-			const response = await fetch('/api/client-config', { cache: 'no-store' });
-			const config = response.ok ? await response.json() : {};
-			if (config.signalingPort) return `${location.protocol}//${location.hostname}:${config.signalingPort}`;
-		} catch {
-			// Older server: same origin.
-		}
-		return location.origin;
-	}
-
-	// --- Page -----------------------------------------------------------------------
-
-	ui.leave.addEventListener('click', () => demo.room && demo.room.leave());
-	ui.startAudio.addEventListener('click', () => {
-		if (!demo.room) return;
-		demo.room.startAudio().then(() => {
-			ui.startAudio.hidden = demo.room.audioPlaybackBlocked;
+	for (const [select, kind] of [
+		[ui.cameraSelect, 'videoinput'],
+		[ui.micSelect, 'audioinput'],
+		[ui.speakerSelect, 'audiooutput'],
+	]) {
+		select.addEventListener('change', () => {
+			if (!demo.room) return;
+			demo.room
+				.switchActiveDevice(kind, select.value)
+				.then(() => {
+					log(`device:${kind}`);
+					restoreLocal();
+				})
+				.catch((error) => showError(error, 'Switching device'));
 		});
+	}
+
+	ui.toggleDevices.addEventListener('click', () => {
+		ui.devicePanel.hidden = !ui.devicePanel.hidden;
+		if (!ui.devicePanel.hidden) void fillDevices();
 	});
 	ui.toggleMic.addEventListener('click', () => {
 		const mic = demo.room && demo.room.localParticipant.getTrack('microphone');
@@ -366,44 +487,123 @@
 		const camera = demo.room && demo.room.localParticipant.getTrack('camera');
 		if (camera) (camera.muted ? camera.unmute() : camera.mute()).catch((e) => showError(e, 'Camera')).finally(updateControls);
 	});
+	ui.toggleScreen.addEventListener('click', () => {
+		const local = demo.room && demo.room.localParticipant;
+		if (!local) return;
+		local
+			.setScreenShareEnabled(!local.isScreenShareEnabled)
+			.then((track) => {
+				if (track) {
+					const tile = extraTile('screen:local', local, 'screen (you)', 'screen');
+					track.attach(tile.querySelector('video'));
+					markVideo(tile, track);
+				}
+			})
+			.catch((e) => showError(e, 'Screen share'))
+			.finally(updateControls);
+	});
+	ui.toggleRecording.addEventListener('click', () => {
+		const room = demo.room;
+		if (!room) return;
+		ui.toggleRecording.disabled = true;
+		(room.isRecording ? room.stopRecording() : room.startRecording())
+			.catch((e) => showError(e, 'Recording'))
+			.finally(() => (ui.toggleRecording.disabled = false));
+	});
+	let endArmed;
+	ui.endRoom.addEventListener('click', () => {
+		if (!endArmed) {
+			// Two clicks, so that nobody ends a visit for everyone by accident.
+			ui.endRoom.textContent = 'Click again to end for everyone';
+			ui.endRoom.classList.add('danger');
+			endArmed = setTimeout(() => {
+				endArmed = undefined;
+				ui.endRoom.textContent = 'End visit';
+				ui.endRoom.classList.remove('danger');
+			}, 4000);
+			return;
+		}
+		clearTimeout(endArmed);
+		demo.room.endRoom().catch((e) => showError(e, 'End visit'));
+	});
+	ui.leave.addEventListener('click', () => demo.room && demo.room.leave());
+	ui.startAudio.addEventListener('click', () => {
+		if (!demo.room) return;
+		demo.room.startAudio().then(() => {
+			ui.startAudio.hidden = demo.room.audioPlaybackBlocked;
+			if (!ui.startAudio.hidden) return;
+			banner('', 'info');
+		});
+	});
+	ui.statusRejoin.addEventListener('click', () => location.reload());
 	window.addEventListener('pagehide', () => {
 		if (demo.room) void demo.room.leave();
 	});
 
-	async function devTokensOffered(roomId) {
+	// --- Joining ------------------------------------------------------------------------
+
+	async function onJoined(room) {
+		setState('joined');
+		showCall();
+		ui.side.hidden = room.localParticipant.role !== 'host';
+		ui.hostControls.hidden = room.localParticipant.role !== 'host';
+		renderWaitingList(room.waitingList);
+		renderRecording(room.recording);
+		for (const participant of room.participants.values()) ensureTile(participant);
+		await publish(room);
+		if (!demo.error) banner(`Joined as ${room.localParticipant.displayName || room.localParticipant.role}.`, 'ok', 3000);
+	}
+
+	async function join(token, roomId) {
+		setState('connecting');
+		statusCard('Connecting…', 'Setting up a secure connection to the consultation.', { spinner: true });
+		const room = new Room(roomId ? { room: roomId } : {});
+		demo.room = room;
+		wire(room);
+		let joinedOnce = false;
+		room.on(RoomEvent.ConnectionStateChanged, (state) => {
+			if (state !== ConnectionState.Connected) return;
+			if (!joinedOnce) {
+				joinedOnce = true;
+				void onJoined(room);
+			} else if (demo.state !== 'joined') {
+				setState('joined');
+				showCall();
+				restoreLocal();
+			}
+		});
 		try {
-			const probe = `/api/dev/token?${new URLSearchParams({ room: roomId || 'probe', role: 'observer', name: 'probe' })}`;
-			const response = await fetch(probe, { cache: 'no-store' });
-			return response.ok;
-		} catch {
-			return false;
+			await room.connect(await Kit.signalingUrl(), token);
+			ui.roomName.textContent = room.name || '';
+		} catch (error) {
+			setState('error');
+			const { code, text } = Kit.describeError(error);
+			demo.error = { code, message: error.message };
+			statusCard('Could not join the consultation', `${text} [${code}]`, { rejoin: code === 'connection_failed' });
 		}
 	}
 
 	async function start() {
-		const roomId = new URLSearchParams(location.search).get('room') || '';
-		const token = new URLSearchParams(location.hash.slice(1)).get('token');
+		const { roomId, token } = Kit.linkParams();
 		ui.roomName.textContent = roomId;
 		if (token) {
 			await join(token, roomId);
 			return;
 		}
-		if (!(await devTokensOffered(roomId))) {
+		if (!(await Kit.devTokensOffered())) {
 			setState('no-token');
-			say('This link has no join token. Open the link your portal gave you (…#token=…).', true);
+			statusCard('This link is incomplete', 'Open the consultation link your portal gave you (it ends with #token=…).');
 			return;
 		}
+		setState('idle');
+		ui.statusCard.hidden = true;
+		ui.joinCard.hidden = false;
 		$('join-room').value = roomId || 'demo';
-		ui.form.hidden = false;
-		ui.form.addEventListener('submit', async (event) => {
+		$('join-form').addEventListener('submit', async (event) => {
 			event.preventDefault();
 			const room = $('join-room').value.trim();
-			const query = new URLSearchParams({ room, role: $('join-role').value, name: $('join-name').value.trim() });
 			try {
-				const response = await fetch(`/api/dev/token?${query}`, { cache: 'no-store' });
-				if (!response.ok) throw Object.assign(new Error(`token request failed (HTTP ${response.status})`), { code: 'dev_token_failed' });
-				const { token: devToken } = await response.json();
-				ui.form.hidden = true;
+				const devToken = await Kit.devToken(room, $('join-role').value, $('join-name').value.trim());
 				// Keep the identity across reloads; the fragment never reaches the server.
 				history.replaceState(null, '', `${location.pathname}?${new URLSearchParams({ room })}#${new URLSearchParams({ token: devToken })}`);
 				ui.roomName.textContent = room;

@@ -1,8 +1,8 @@
 import type { types } from 'mediasoup-client';
 import { LocalTrack, type LocalTrackOwner, type TrackPublishOptions } from './LocalTrack.js';
-import type { ProducerInfo, Role, Source } from './protocol.js';
+import type { ProducerInfo, Role, Source } from './types.js';
 import type { ProducerAppData, RtcEngine } from './RtcEngine.js';
-import { RoomEvent, type RoomEventMap } from './RoomEvent.js';
+import { ConnectionQuality, RoomEvent, type RoomEventMap } from './RoomEvent.js';
 import { SdkError } from './SdkError.js';
 import type { SignalClient } from './SignalClient.js';
 import type { TypedEmitter } from './TypedEmitter.js';
@@ -61,6 +61,8 @@ export class LocalParticipant implements LocalTrackOwner {
 	#id = '';
 	#role: Role | undefined;
 	#displayName = '';
+	#quality = ConnectionQuality.Unknown;
+	readonly #preferredDevice: { videoinput?: string; audioinput?: string } = {};
 
 	/** @internal Created by Room. */
 	constructor(context: LocalParticipantContext) {
@@ -94,26 +96,16 @@ export class LocalParticipant implements LocalTrackOwner {
 	enableCamera(options: CameraOptions = {}): Promise<LocalTrack> {
 		return this.#enable('camera', async () => {
 			this.#context.assertJoined();
+			const deviceId = options.deviceId ?? this.#preferredDevice.videoinput;
 			const existing = this.tracks.get('camera');
 			if (existing) {
-				if (options.deviceId && existing.mediaStreamTrack.getSettings().deviceId !== options.deviceId) {
-					await this.unpublishTrack('camera');
-				} else {
-					return existing;
-				}
+				if (options.deviceId && existing.deviceId !== options.deviceId) await this.switchDevice('videoinput', options.deviceId);
+				return existing;
 			}
 			const { width, height } = options.resolution ?? { width: 1280, height: 720 };
-			const track = await capture(() =>
-				navigator.mediaDevices.getUserMedia({
-					video: {
-						...(options.deviceId ? { deviceId: { exact: options.deviceId } } : {}),
-						width: { ideal: width },
-						height: { ideal: height },
-						frameRate: { ideal: 30 },
-					},
-				}),
-			);
-			return this.#publishCaptured(track, { source: 'camera', simulcast: options.simulcast ?? true, muted: options.muted ?? false });
+			const constraints: MediaTrackConstraints = { width: { ideal: width }, height: { ideal: height }, frameRate: { ideal: 30 } };
+			const track = await capture('video', constraints, deviceId);
+			return this.#publishCaptured(track, { source: 'camera', simulcast: options.simulcast ?? true, muted: options.muted ?? false }, constraints);
 		});
 	}
 
@@ -122,19 +114,77 @@ export class LocalParticipant implements LocalTrackOwner {
 		return this.#enable('microphone', async () => {
 			this.#context.assertJoined();
 			const existing = this.tracks.get('microphone');
-			if (existing) return existing;
-			const track = await capture(() =>
-				navigator.mediaDevices.getUserMedia({
-					audio: {
-						...(options.deviceId ? { deviceId: { exact: options.deviceId } } : {}),
-						echoCancellation: true,
-						noiseSuppression: true,
-						autoGainControl: true,
-					},
-				}),
-			);
-			return this.#publishCaptured(track, { source: 'microphone', muted: options.muted ?? false });
+			if (existing) {
+				if (options.deviceId && existing.deviceId !== options.deviceId) await this.switchDevice('audioinput', options.deviceId);
+				return existing;
+			}
+			const constraints: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+			const track = await capture('audio', constraints, options.deviceId ?? this.#preferredDevice.audioinput);
+			return this.#publishCaptured(track, { source: 'microphone', muted: options.muted ?? false }, constraints);
 		});
+	}
+
+	/** Publishes the camera when `enabled`, else unpublishes it (LiveKit's `setCameraEnabled`). */
+	async setCameraEnabled(enabled: boolean, options?: CameraOptions): Promise<LocalTrack | undefined> {
+		if (enabled) return this.enableCamera(options);
+		await this.disableCamera();
+		return undefined;
+	}
+
+	/** Publishes the microphone when `enabled`, else unpublishes it. */
+	async setMicrophoneEnabled(enabled: boolean, options?: MicrophoneOptions): Promise<LocalTrack | undefined> {
+		if (enabled) return this.enableMicrophone(options);
+		await this.disableMicrophone();
+		return undefined;
+	}
+
+	/** Shares the screen when `enabled`, else stops sharing. */
+	async setScreenShareEnabled(enabled: boolean, options?: ScreenShareOptions): Promise<LocalTrack | undefined> {
+		if (enabled) return this.enableScreenShare(options);
+		await this.disableScreenShare();
+		return undefined;
+	}
+
+	/** True while the screen is shared. */
+	get isScreenShareEnabled(): boolean {
+		return this.tracks.has('screen');
+	}
+
+	/** How well this participant's own media reaches the server ({@link RoomEvent.ConnectionQualityChanged}). */
+	get connectionQuality(): ConnectionQuality {
+		return this.#quality;
+	}
+
+	/**
+	 * @internal Switches the camera or microphone to `deviceId` in the middle
+	 * of the call: captures from the new device and swaps it under the same
+	 * producer (no renegotiation; peers keep receiving). Without a published
+	 * track, the device is remembered for the next enable.
+	 */
+	async switchDevice(kind: 'videoinput' | 'audioinput', deviceId: string): Promise<void> {
+		this.#preferredDevice[kind] = deviceId;
+		const source: Source = kind === 'videoinput' ? 'camera' : 'microphone';
+		const track = this.tracks.get(source);
+		if (!track || !track.constraints || track.deviceId === deviceId) return;
+		// Some cameras cannot be opened twice: release the old one first when the new capture fails.
+		let next: MediaStreamTrack;
+		try {
+			next = await capture(track.kind, track.constraints, deviceId);
+		} catch (error) {
+			if (track.kind !== 'video') throw error;
+			track.mediaStreamTrack.stop();
+			next = await capture(track.kind, track.constraints, deviceId);
+		}
+		if (this.tracks.get(source) !== track) {
+			next.stop();
+			return;
+		}
+		try {
+			await track.replaceTrack(next, true);
+		} catch (error) {
+			next.stop();
+			throw SdkError.from(error, 'media_error');
+		}
 	}
 
 	/**
@@ -170,11 +220,15 @@ export class LocalParticipant implements LocalTrackOwner {
 	 * `stopOnUnpublish` is set.
 	 */
 	async publishTrack(track: MediaStreamTrack, options: TrackPublishOptions): Promise<LocalTrack> {
+		return this.#publish(track, options, undefined);
+	}
+
+	async #publish(track: MediaStreamTrack, options: TrackPublishOptions, constraints: MediaTrackConstraints | undefined): Promise<LocalTrack> {
 		this.#context.assertJoined();
 		if (this.tracks.has(options.source)) {
 			throw new SdkError('client_invalid_state', `a ${options.source} track is already published; unpublish it first`);
 		}
-		const localTrack = new LocalTrack(track, { stopOnUnpublish: false, ...options }, this);
+		const localTrack = new LocalTrack(track, { stopOnUnpublish: false, ...options }, this, constraints);
 		this.tracks.set(options.source, localTrack);
 		try {
 			await this.#produce(localTrack);
@@ -250,6 +304,18 @@ export class LocalParticipant implements LocalTrackOwner {
 		if (changed) this.#context.events.emit(muted ? RoomEvent.TrackMuted : RoomEvent.TrackUnmuted, track, this);
 	}
 
+	/** @internal Uplink degradation: the highest simulcast layer to send (0 = lowest). */
+	setUplinkLimit(layer: number): void {
+		for (const track of this.tracks.values()) track.setMaxSpatialLayer(layer);
+	}
+
+	/** @internal Returns whether it changed. */
+	setConnectionQuality(quality: ConnectionQuality): boolean {
+		if (quality === this.#quality) return false;
+		this.#quality = quality;
+		return true;
+	}
+
 	/** @internal */
 	setIdentity(id: string, role: Role | undefined, displayName: string): void {
 		this.#id = id;
@@ -316,6 +382,32 @@ export class LocalParticipant implements LocalTrackOwner {
 		}
 	}
 
+	/**
+	 * A captured camera or microphone ended (unplugged, taken by another
+	 * application): fall back to the default device under the same producer;
+	 * unpublish when there is none. Screen shares and application tracks are
+	 * unpublished.
+	 */
+	async #onTrackEnded(track: LocalTrack): Promise<void> {
+		const kind = track.source === 'camera' ? 'videoinput' : track.source === 'microphone' ? 'audioinput' : undefined;
+		if (kind && track.constraints) {
+			try {
+				const next = await capture(track.kind, track.constraints, undefined);
+				if (this.tracks.get(track.source) !== track) {
+					next.stop();
+					return;
+				}
+				await track.replaceTrack(next, true);
+				delete this.#preferredDevice[kind];
+				this.#context.events.emit(RoomEvent.ActiveDeviceChanged, kind, track.deviceId ?? 'default');
+				return;
+			} catch (error) {
+				this.#context.events.emit(RoomEvent.MediaDevicesError, SdkError.from(error, 'media_unavailable'), kind);
+			}
+		}
+		if (this.tracks.get(track.source) === track) await this.unpublishTrack(track.source, { stop: true });
+	}
+
 	#enable(source: Source, run: () => Promise<LocalTrack>): Promise<LocalTrack> {
 		// Two quick clicks must not capture twice.
 		const pending = this.#enabling.get(source);
@@ -325,9 +417,9 @@ export class LocalParticipant implements LocalTrackOwner {
 		return promise;
 	}
 
-	async #publishCaptured(track: MediaStreamTrack, options: TrackPublishOptions): Promise<LocalTrack> {
+	async #publishCaptured(track: MediaStreamTrack, options: TrackPublishOptions, constraints?: MediaTrackConstraints): Promise<LocalTrack> {
 		try {
-			return await this.publishTrack(track, { ...options, stopOnUnpublish: true });
+			return await this.#publish(track, { ...options, stopOnUnpublish: true }, constraints);
 		} catch (error) {
 			track.stop();
 			throw error;
@@ -349,7 +441,7 @@ export class LocalParticipant implements LocalTrackOwner {
 		if (track.muted) producer.pause();
 		producer.on('trackended', () => {
 			// The user stopped a screen share from the browser, or a device went away.
-			if (this.tracks.get(track.source) === track) void this.unpublishTrack(track.source, { stop: true });
+			if (this.tracks.get(track.source) === track) void this.#onTrackEnded(track);
 		});
 		track.setProducer(producer);
 	}
@@ -375,13 +467,22 @@ function produceOptions(track: LocalTrack, engine: RtcEngine): Omit<types.Produc
 	return { encodings: [{ maxBitrate: 1_200_000 }], codecOptions: { videoGoogleStartBitrate: 1000 } };
 }
 
-async function capture(getStream: () => Promise<MediaStream>): Promise<MediaStreamTrack> {
+async function capture(kind: 'audio' | 'video', constraints: MediaTrackConstraints, deviceId: string | undefined): Promise<MediaStreamTrack> {
+	const wanted: MediaTrackConstraints = { ...constraints, ...(deviceId ? { deviceId: { exact: deviceId } } : {}) };
 	let stream: MediaStream;
 	try {
-		stream = await getStream();
+		stream = await navigator.mediaDevices.getUserMedia(kind === 'video' ? { video: wanted } : { audio: wanted });
 	} catch (error) {
 		const name = (error as { name?: string }).name ?? 'Error';
-		throw new SdkError('media_unavailable', `capture failed (${name}): ${(error as Error).message}`, { cause: error });
+		const hint =
+			name === 'NotAllowedError'
+				? 'permission denied'
+				: name === 'NotFoundError' || name === 'OverconstrainedError'
+					? 'no such device'
+					: name === 'NotReadableError'
+						? 'the device is in use by another application'
+						: 'capture failed';
+		throw new SdkError('media_unavailable', `${kind === 'video' ? 'camera' : 'microphone'}: ${hint} (${name}: ${(error as Error).message})`, { cause: error });
 	}
 	const [track] = stream.getTracks();
 	if (!track) throw new SdkError('media_unavailable', 'capture returned no track');

@@ -33,24 +33,40 @@ export class LocalTrack {
 	readonly source: Source;
 	/** 'audio' or 'video'. */
 	readonly kind: 'audio' | 'video';
-	/** The captured track. Its lifetime is the SDK's when it captured it. */
-	readonly mediaStreamTrack: MediaStreamTrack;
 	/** @internal Options it was published with, reused to republish. */
 	readonly publishOptions: Readonly<TrackPublishOptions>;
+	/** @internal Capture constraints when the SDK captured it (to capture again on a device switch). */
+	readonly constraints: MediaTrackConstraints | undefined;
 
 	readonly #owner: LocalTrackOwner;
 	readonly #elements = new MediaElements();
+	#track: MediaStreamTrack;
+	#maxSpatialLayer: number | undefined;
 	#producer: types.Producer<ProducerAppData> | undefined;
 	#muted: boolean;
 
 	/** @internal Created by LocalParticipant. */
-	constructor(track: MediaStreamTrack, options: TrackPublishOptions, owner: LocalTrackOwner) {
+	constructor(track: MediaStreamTrack, options: TrackPublishOptions, owner: LocalTrackOwner, constraints?: MediaTrackConstraints) {
 		this.source = options.source;
 		this.kind = track.kind === 'audio' ? 'audio' : 'video';
-		this.mediaStreamTrack = track;
+		this.#track = track;
+		this.constraints = constraints;
 		this.publishOptions = { ...options };
 		this.#owner = owner;
 		this.#muted = options.muted ?? false;
+	}
+
+	/**
+	 * The captured track. Its lifetime is the SDK's when it captured it. A
+	 * device switch replaces it (same producer, no renegotiation).
+	 */
+	get mediaStreamTrack(): MediaStreamTrack {
+		return this.#track;
+	}
+
+	/** The capture device in use (`MediaDeviceInfo.deviceId`), when the browser says. */
+	get deviceId(): string | undefined {
+		return this.#track.getSettings().deviceId;
 	}
 
 	/** The server's producer id while published. */
@@ -96,6 +112,30 @@ export class LocalTrack {
 	/** @internal */
 	setProducer(producer: types.Producer<ProducerAppData> | undefined): void {
 		this.#producer = producer;
+		if (producer && this.#maxSpatialLayer !== undefined) this.setMaxSpatialLayer(this.#maxSpatialLayer);
+	}
+
+	/**
+	 * @internal Swaps the captured track under the same producer
+	 * (RTCRtpSender.replaceTrack: no renegotiation, peers notice nothing but
+	 * the picture). Stops the old track when `stopOld`.
+	 */
+	async replaceTrack(track: MediaStreamTrack, stopOld: boolean): Promise<void> {
+		const old = this.#track;
+		if (this.#producer && !this.#producer.closed) await this.#producer.replaceTrack({ track });
+		this.#track = track;
+		track.enabled = !this.#muted;
+		for (const el of this.#elements.elements) this.#elements.attach(track, el);
+		if (stopOld && old !== track) old.stop();
+	}
+
+	/** @internal Uplink degradation: sends simulcast layers up to `layer` only. */
+	setMaxSpatialLayer(layer: number): void {
+		this.#maxSpatialLayer = layer;
+		const producer = this.#producer;
+		if (!producer || producer.closed || this.kind !== 'video' || !this.publishOptions.simulcast) return;
+		if (producer.maxSpatialLayer === layer) return;
+		producer.setMaxSpatialLayer(layer).catch(() => undefined);
 	}
 
 	/** @internal Applies a mute locally; returns whether it changed. */
@@ -112,6 +152,6 @@ export class LocalTrack {
 		this.#producer?.close();
 		this.#producer = undefined;
 		this.#elements.detach();
-		if (stopTrack) this.mediaStreamTrack.stop();
+		if (stopTrack) this.#track.stop();
 	}
 }

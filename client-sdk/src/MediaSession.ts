@@ -43,11 +43,12 @@ export class MediaSession {
 	 * answer. `isEnded` is checked after each wait so a room closed meanwhile
 	 * does not start media.
 	 */
-	async join(isEnded: () => boolean): Promise<{ outcome: JoinOutcome; answer: JoinResponse }> {
+	async join(isEnded: () => boolean, options: { freshTransports?: boolean } = {}): Promise<{ outcome: JoinOutcome; answer: JoinResponse }> {
 		const resume = this.#active;
 		const payload: RequestOf<'join'> = { protocolVersion: PROTOCOL_VERSION };
 		if (this.#engine.loaded) payload.rtpCapabilities = this.#engine.device.rtpCapabilities as unknown as RequestOf<'join'>['rtpCapabilities'];
-		if (resume) payload.resume = { transportIds: (['send', 'recv'] as const).flatMap((d) => this.#engine.transport(d)?.id ?? []) };
+		// `freshTransports`: keep the peer but let the server close every transport (ICE restarts did not help).
+		if (resume) payload.resume = { transportIds: options.freshTransports ? [] : (['send', 'recv'] as const).flatMap((d) => this.#engine.transport(d)?.id ?? []) };
 		const answer = await this.#signal.request('join', payload);
 		if (isEnded()) return { outcome: 'waiting', answer };
 		if (answer.waiting) {
@@ -93,9 +94,16 @@ export class MediaSession {
 		const engine = this.#engine;
 		this.#subscriber.reconcile(answer.peers, false);
 		const lost: Direction[] = [];
+		const kept = new Set(answer.kept.transportIds);
 		await Promise.all(
 			(['send', 'recv'] as const).map(async (direction) => {
-				if (!engine.transport(direction)) return;
+				const transport = engine.transport(direction);
+				if (!transport) return;
+				if (!kept.has(transport.id)) {
+					engine.dropTransport(direction);
+					lost.push(direction);
+					return;
+				}
 				try {
 					await engine.restartIce(direction);
 				} catch {
@@ -108,6 +116,7 @@ export class MediaSession {
 		if (lost.includes('recv')) {
 			this.#subscriber.dropTracks();
 			this.#subscriber.reconcile(answer.peers, false);
+			void engine.ensureTransport('recv').catch(() => undefined);
 		}
 		await this.#local.republish(lost.includes('send') ? [] : answer.producers);
 	}

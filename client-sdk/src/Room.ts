@@ -1,16 +1,21 @@
+import { getLocalDevices, onDevicesChanged } from './Devices.js';
 import { LocalParticipant } from './LocalParticipant.js';
 import { MediaSession, type JoinOutcome } from './MediaSession.js';
-import type { RequestOf, RoomInfo, Source, WaitingPeer } from './protocol.js';
+import { MediaWatchdog } from './MediaWatchdog.js';
+import type { RequestOf, RoomInfo } from './protocol.js';
+import { QualityMonitor } from './QualityMonitor.js';
+import { RecordingTracker } from './RecordingTracker.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
-import type { RemoteTrack } from './RemoteTrack.js';
+import { setSink, type RemoteTrack } from './RemoteTrack.js';
 import { RtcEngine } from './RtcEngine.js';
-import { ConnectionState, DisconnectReason, RoomEvent, type RoomEventMap } from './RoomEvent.js';
+import { ConnectionState, DisconnectReason, ReconnectReason, RoomEvent, type DeviceKind, type RoomEventMap } from './RoomEvent.js';
 import { SdkError } from './SdkError.js';
 import { SignalClient } from './SignalClient.js';
-import { inboundStats, outboundStats, type TrackStats } from './stats.js';
+import type { TrackStats } from './stats.js';
 import { Subscriber } from './Subscriber.js';
 import { claimsFromToken } from './token.js';
 import { TypedEmitter } from './TypedEmitter.js';
+import type { RecordingState, Source, WaitingPeer } from './types.js';
 
 /** Options of a {@link Room}. */
 export interface RoomOptions {
@@ -32,6 +37,18 @@ export interface RoomOptions {
 	/** Socket.IO path on the server. Default '/socket.io'. */
 	path?: string;
 	/**
+	 * Receive each video in the simulcast layer that fits the elements it is
+	 * attached to (`track.attach()`), and pause it while none of them is
+	 * visible. {@link RemoteTrack.setVideoQuality} overrides it per track.
+	 * Recommended for galleries and grand rounds with many videos. Default
+	 * false (every video arrives in the highest layer the link allows).
+	 */
+	adaptiveStream?: boolean;
+	/** Time (in ms) between statistics samples (connection quality, degradation). Default 2000. */
+	statsIntervalMs?: number;
+	/** Time (in ms) to wait for media to flow again after signaling is back, before rebuilding the transports. Default 10000. */
+	mediaReconnectTimeoutMs?: number;
+	/**
 	 * Supplies the token for each reconnection (e.g. a fresh one from the
 	 * portal, when sessions outlive tokens). Default: the token given to
 	 * `connect`.
@@ -44,6 +61,8 @@ interface Session {
 	readonly engine: RtcEngine;
 	readonly subscriber: Subscriber;
 	readonly media: MediaSession;
+	readonly watchdog: MediaWatchdog;
+	readonly monitor: QualityMonitor;
 }
 
 const NO_PARTICIPANTS: ReadonlyMap<string, RemoteParticipant> = new Map();
@@ -74,7 +93,23 @@ export class Room extends TypedEmitter<RoomEventMap> {
 	#waitingList: WaitingPeer[] = [];
 	#activeSpeakerId: string | null = null;
 	#reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+	/** The reconnection under way: what was lost, and since when. */
+	#reconnect: { reason: ReconnectReason; since: number } | undefined;
+	/** The next resume asks the server to drop every transport (ICE restarts did not help). */
+	#freshTransports = false;
 	#audioBlocked = false;
+	#audioOutput: string | undefined;
+	readonly #recording = new RecordingTracker(this);
+	readonly #cleanups: (() => void)[] = [];
+
+	/**
+	 * Lists the cameras (`videoinput`), microphones (`audioinput`) or speakers
+	 * (`audiooutput`) for a device picker; asks for permission first so that
+	 * their names are known (unless `requestPermissions` is false).
+	 */
+	static getLocalDevices(kind?: DeviceKind, requestPermissions = true): Promise<MediaDeviceInfo[]> {
+		return getLocalDevices(kind, requestPermissions);
+	}
 
 	constructor(options: RoomOptions = {}) {
 		super();
@@ -83,6 +118,9 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			requestTimeoutMs: 10_000,
 			connectTimeoutMs: 10_000,
 			reconnectTimeoutMs: 60_000,
+			adaptiveStream: false,
+			statsIntervalMs: 2000,
+			mediaReconnectTimeoutMs: 10_000,
 			...options,
 		};
 		// The participant exists before connect(); the session it uses comes later.
@@ -97,7 +135,9 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			},
 			events: this,
 			assertJoined: () => {
-				if (this.#state !== ConnectionState.Connected) {
+				// While media alone is being restored, signaling works and publishing can go on.
+				const mediaOnly = this.#state === ConnectionState.Reconnecting && this.#reconnect?.reason === ReconnectReason.MediaLost && !!this.#session?.signal.connected;
+				if (this.#state !== ConnectionState.Connected && !mediaOnly) {
 					throw new SdkError('client_invalid_state', `cannot publish while ${this.#state}`);
 				}
 			},
@@ -134,6 +174,16 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		return this.#participantById(this.#activeSpeakerId);
 	}
 
+	/** The room's recording as last announced (`active` false when not recording). */
+	get recording(): RecordingState {
+		return this.#recording.state;
+	}
+
+	/** True while the room is being recorded. */
+	get isRecording(): boolean {
+		return this.#recording.state.active;
+	}
+
 	/** True after the browser refused to autoplay audio; see {@link startAudio}. */
 	get audioPlaybackBlocked(): boolean {
 		return this.#audioBlocked;
@@ -168,20 +218,48 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			},
 		});
 		const engine = new RtcEngine(signal);
+		// eslint-disable-next-line @typescript-eslint/no-this-alias
+		const room = this;
 		const subscriber = new Subscriber({
 			engine,
 			signal,
 			events: this,
 			autoSubscribe: this.#options.autoSubscribe,
+			adaptiveStream: this.#options.adaptiveStream,
+			get audioOutput() {
+				return room.#audioOutput;
+			},
 			onPlaybackBlocked: () => this.#onPlaybackBlocked(),
 		});
-		this.#session = { signal, engine, subscriber, media: new MediaSession(signal, engine, subscriber, this.localParticipant) };
-		this.#listen(signal, engine);
+		const watchdog = new MediaWatchdog(engine, signal, {
+			onLost: () => {
+				if (this.#state === ConnectionState.Connected && signal.connected) this.#beginReconnect(ReconnectReason.MediaLost);
+			},
+			onRestored: () => {
+				if (this.#reconnect?.reason === ReconnectReason.MediaLost && signal.connected && !this.#resuming) this.#finishReconnect(true);
+			},
+			onGiveUp: () => {
+				this.#freshTransports = true;
+				signal.dropTransport();
+			},
+		});
+		const monitor = new QualityMonitor(
+			{
+				events: this,
+				local: this.localParticipant,
+				tracks: () => subscriber.tracks(),
+				participants: () => subscriber.participants.values(),
+				mediaUp: () => this.#state === ConnectionState.Connected && engine.mediaConnected,
+			},
+			this.#options.statsIntervalMs,
+		);
+		this.#session = { signal, engine, subscriber, media: new MediaSession(signal, engine, subscriber, this.localParticipant), watchdog, monitor };
+		this.#listen(signal);
 		this.#setState(ConnectionState.Connecting);
 		try {
 			await signal.open();
 			const outcome = await this.#join();
-			if (outcome !== 'waiting') this.#setState(ConnectionState.Connected);
+			if (outcome !== 'waiting') this.#onJoined();
 		} catch (error) {
 			const sdkError = SdkError.from(error, 'connection_failed');
 			this.#end(DisconnectReason.JoinFailed, sdkError);
@@ -240,17 +318,70 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		}
 	}
 
+	// --- Recording -------------------------------------------------------------------
+
 	/**
-	 * Simplified statistics of every received and published track (see
-	 * {@link TrackStats}).
+	 * Hosts: starts recording the room; everyone gets
+	 * {@link RoomEvent.RecordingStarted}. With `requireConsent`, only
+	 * participants who consent ({@link setRecordingConsent}) are recorded.
+	 * Resolves with the recording id.
+	 */
+	async startRecording(options: { requireConsent?: boolean } = {}): Promise<string> {
+		const payload = options.requireConsent === undefined ? {} : { requireConsent: options.requireConsent };
+		return (await this.#requireSession().signal.request('startRecording', payload)).recordingId;
+	}
+
+	/** Hosts: stops the recording ({@link RoomEvent.RecordingStopped} follows). */
+	async stopRecording(): Promise<void> {
+		await this.#requireSession().signal.request('stopRecording', {});
+	}
+
+	/** This participant's answer to a recording that requires consent; `false` withdraws it. */
+	async setRecordingConsent(consent: boolean): Promise<void> {
+		await this.#requireSession().signal.request('setRecordingConsent', { consent });
+	}
+
+	// --- Devices ---------------------------------------------------------------------
+
+	/**
+	 * Switches the camera, microphone or speaker in the middle of the call.
+	 * Cameras and microphones are captured anew and swapped under the same
+	 * producer (RTCRtpSender.replaceTrack: no renegotiation; the others keep
+	 * receiving without a gap). Before a track is published, the device is
+	 * remembered for `enableCamera` / `enableMicrophone`.
+	 */
+	async switchActiveDevice(kind: DeviceKind, deviceId: string): Promise<void> {
+		if (kind === 'audiooutput') {
+			this.#audioOutput = deviceId;
+			const session = this.#session;
+			const elements = session ? [...session.subscriber.tracks()].flatMap(([t]) => (t.kind === 'audio' ? t.attachedElements : [])) : [];
+			await Promise.all(elements.map((el) => setSink(el, deviceId)));
+		} else {
+			try {
+				await this.localParticipant.switchDevice(kind, deviceId);
+			} catch (error) {
+				const sdkError = SdkError.from(error, 'media_unavailable');
+				this.emit(RoomEvent.MediaDevicesError, sdkError, kind);
+				throw sdkError;
+			}
+		}
+		this.emit(RoomEvent.ActiveDeviceChanged, kind, deviceId);
+	}
+
+	/** The device in use (or chosen) for `kind`, when known. */
+	getActiveDevice(kind: DeviceKind): string | undefined {
+		if (kind === 'audiooutput') return this.#audioOutput;
+		return this.localParticipant.getTrack(kind === 'videoinput' ? 'camera' : 'microphone')?.deviceId;
+	}
+
+	// --- Statistics ------------------------------------------------------------------
+
+	/**
+	 * Simplified statistics of every received and published track: bitrate,
+	 * packet loss, round trip, resolution, frame rate (see {@link TrackStats}).
 	 */
 	async getTrackStats(): Promise<TrackStats[]> {
-		const session = this.#session;
-		if (!session) return [];
-		const inbound = [...session.subscriber.tracks()].map(([track, participant]) => inboundStats(track, participant).catch(() => undefined));
-		const outbound = [...this.localParticipant.tracks.values()].map((track) => outboundStats(track, this.localParticipant.id).catch(() => undefined));
-		const all = await Promise.all([...inbound, ...outbound]);
-		return all.filter((s): s is TrackStats => s !== undefined);
+		return (await this.#session?.monitor.collect()) ?? [];
 	}
 
 	/**
@@ -277,8 +408,8 @@ export class Room extends TypedEmitter<RoomEventMap> {
 	// --- Joining -------------------------------------------------------------------
 
 	/** Joins (or resumes) and applies the outcome to the room's state. */
-	async #join(): Promise<JoinOutcome> {
-		const { outcome, answer } = await this.#requireSession().media.join(() => this.#ended);
+	async #join(options: { freshTransports?: boolean } = {}): Promise<JoinOutcome> {
+		const { outcome, answer } = await this.#requireSession().media.join(() => this.#ended, options);
 		if (this.#ended) return outcome;
 		this.#roomInfo = answer.room;
 		if (outcome === 'waiting') {
@@ -288,28 +419,34 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		return outcome;
 	}
 
+	/** Joined (first time, or after admission): media and statistics start. */
+	#onJoined(): void {
+		this.#setState(ConnectionState.Connected);
+		this.#session?.monitor.start();
+	}
+
 	// --- Connection events ---------------------------------------------------------
 
-	#listen(signal: SignalClient, engine: RtcEngine): void {
+	#listen(signal: SignalClient): void {
 		signal.on('disconnected', (_reason, willReconnect) => {
 			if (this.#ended) return;
 			if (!willReconnect) {
 				this.#end(DisconnectReason.ServerDisconnected, new SdkError('disconnected', 'the server closed the connection'));
 				return;
 			}
-			if (this.#state === ConnectionState.Reconnecting || this.#state === ConnectionState.Connecting) return;
-			this.#setState(ConnectionState.Reconnecting);
-			this.emit(RoomEvent.Reconnecting);
-			this.#reconnectTimer = setTimeout(() => {
-				this.#end(DisconnectReason.ReconnectFailed, new SdkError('connection_failed', `could not reconnect within ${this.#options.reconnectTimeoutMs} ms`));
-			}, this.#options.reconnectTimeoutMs);
+			this.#session!.watchdog.suspended = true;
+			this.#beginReconnect(ReconnectReason.SignalLost);
 		});
 		signal.on('reconnected', () => void this.#onReconnected());
 		signal.on('reconnectRefused', (error) => this.#end(DisconnectReason.ReconnectFailed, error));
-		engine.onTransportFailed = () => {
-			// ICE restart did not help: go through a full resume (it rebuilds lost transports).
-			if (this.#state === ConnectionState.Connected) signal.dropTransport();
-		};
+		if (typeof window !== 'undefined') {
+			// The browser says the network is back: retry media now rather than at the next tick.
+			const onOnline = (): void => this.#session?.watchdog.kick();
+			window.addEventListener('online', onOnline);
+			this.#cleanups.push(() => window.removeEventListener('online', onOnline));
+		}
+		this.#cleanups.push(onDevicesChanged(() => this.emit(RoomEvent.MediaDevicesChanged)));
+		signal.onNotification('recordingState', (state) => this.#recording.update(state));
 
 		signal.onNotification('admitted', () => {
 			if (this.#state !== ConnectionState.WaitingForAdmission) return;
@@ -317,7 +454,7 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			this.#setState(ConnectionState.Connecting);
 			this.#join().then(
 				(outcome) => {
-					if (!this.#ended && outcome !== 'waiting') this.#setState(ConnectionState.Connected);
+					if (!this.#ended && outcome !== 'waiting') this.#onJoined();
 				},
 				(error: unknown) => this.#end(DisconnectReason.JoinFailed, SdkError.from(error)),
 			);
@@ -346,15 +483,62 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		});
 	}
 
-	async #onReconnected(): Promise<void> {
+	/** Signaling or media dropped: tell the UI once, and give up after `reconnectTimeoutMs`. */
+	#beginReconnect(reason: ReconnectReason): void {
+		if (this.#ended || this.#reconnect) return;
+		if (this.#state !== ConnectionState.Connected && this.#state !== ConnectionState.WaitingForAdmission) return;
+		this.#reconnect = { reason, since: Date.now() };
+		this.#setState(ConnectionState.Reconnecting);
+		this.emit(RoomEvent.Reconnecting, reason);
+		this.#reconnectTimer = setTimeout(() => {
+			this.#end(DisconnectReason.ReconnectFailed, new SdkError('connection_failed', `could not reconnect within ${this.#options.reconnectTimeoutMs} ms`));
+		}, this.#options.reconnectTimeoutMs);
+	}
+
+	/** Media flows again (or the peer is back in the waiting room). */
+	#finishReconnect(resumed: boolean): void {
 		if (this.#ended) return;
+		const reconnect = this.#reconnect;
+		this.#reconnect = undefined;
+		clearTimeout(this.#reconnectTimer);
+		this.#setState(ConnectionState.Connected);
+		this.#session?.monitor.start();
+		if (reconnect) this.emit(RoomEvent.Reconnected, { resumed, reason: reconnect.reason, durationMs: Date.now() - reconnect.since });
+	}
+
+	#resuming = false;
+
+	/**
+	 * Signaling is back: resume (or rebuild) the session, then wait until media
+	 * flows before saying so. If it does not, rebuild the transports on the next
+	 * connection.
+	 */
+	async #onReconnected(): Promise<void> {
+		const session = this.#session;
+		if (this.#ended || !session) return;
+		this.#resuming = true;
+		session.watchdog.suspended = true;
 		try {
-			const outcome = await this.#join();
+			const fresh = this.#freshTransports;
+			this.#freshTransports = false;
+			const outcome = await this.#join({ freshTransports: fresh });
 			if (this.#ended) return;
-			clearTimeout(this.#reconnectTimer);
-			if (outcome === 'waiting') return;
-			this.#setState(ConnectionState.Connected);
-			this.emit(RoomEvent.Reconnected, { resumed: outcome === 'resumed' });
+			if (outcome === 'waiting') {
+				// Back in the waiting room (forgotten and waiting again): nothing to restore.
+				this.#reconnect = undefined;
+				clearTimeout(this.#reconnectTimer);
+				return;
+			}
+			if (outcome !== 'resumed' || fresh) session.watchdog.reset();
+			const flowing = await session.watchdog.whenConnected(this.#options.mediaReconnectTimeoutMs);
+			if (this.#ended) return;
+			if (!flowing) {
+				// Signaling works, media does not: start over with new transports.
+				this.#freshTransports = true;
+				session.signal.dropTransport();
+				return;
+			}
+			this.#finishReconnect(outcome === 'resumed' && !fresh);
 		} catch (error) {
 			if (this.#ended) return;
 			const sdkError = SdkError.from(error);
@@ -362,10 +546,13 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			if (sdkError.code === 'disconnected') return;
 			// No answer: go around once more rather than sit on a silent socket.
 			if (sdkError.code === 'request_timeout') {
-				this.#session?.signal.dropTransport();
+				session.signal.dropTransport();
 				return;
 			}
 			this.#end(DisconnectReason.ReconnectFailed, sdkError);
+		} finally {
+			this.#resuming = false;
+			if (!this.#ended) session.watchdog.suspended = false;
 		}
 	}
 
@@ -374,8 +561,12 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		this.#ended = true;
 		this.#endReason = reason;
 		clearTimeout(this.#reconnectTimer);
+		this.#reconnect = undefined;
+		for (const cleanup of this.#cleanups.splice(0)) cleanup();
 		this.localParticipant.close();
 		if (this.#session) {
+			this.#session.monitor.stop();
+			this.#session.watchdog.close();
 			this.#session.subscriber.close();
 			this.#session.engine.close();
 			this.#session.media.close();

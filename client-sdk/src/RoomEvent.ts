@@ -1,6 +1,6 @@
 import type { LocalParticipant } from './LocalParticipant.js';
 import type { LocalTrack } from './LocalTrack.js';
-import type { ProducerInfo, WaitingPeer, CloseReason, NotificationMap } from './protocol.js';
+import type { CloseReason, KickReason, ProducerInfo, RecordingState, RoomClosedReason, WaitingPeer } from './types.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import type { RemoteTrack } from './RemoteTrack.js';
 import type { SdkError } from './SdkError.js';
@@ -15,9 +15,58 @@ export enum ConnectionState {
 	WaitingForAdmission = 'waiting',
 	/** Joined: media can be published and received. */
 	Connected = 'connected',
-	/** Signaling dropped; the SDK is reconnecting and will resume the session. */
+	/** Signaling or media dropped; the SDK is reconnecting and will resume (or rebuild) the session. */
 	Reconnecting = 'reconnecting',
 }
+
+/** What was lost when the room started reconnecting ({@link RoomEvent.Reconnecting}). */
+export enum ReconnectReason {
+	/** The signaling connection dropped (network loss, server restart, the browser going offline). */
+	SignalLost = 'signal_lost',
+	/** Signaling is up but media stopped flowing (ICE/DTLS disconnected or failed: a network switch, a VPN toggle, UDP blocked). */
+	MediaLost = 'media_lost',
+}
+
+/**
+ * Quality of a participant's connection, from WebRTC statistics
+ * ({@link RoomEvent.ConnectionQualityChanged}).
+ * For this participant: the worse of its uplink and downlink to the server.
+ * For a remote participant: what reaches this browser from it (its uplink
+ * and this participant's downlink together).
+ */
+export enum ConnectionQuality {
+	/** Loss under 2 %, round trip under 250 ms, low jitter. */
+	Excellent = 'excellent',
+	/** Some loss (under 10 %) or delay (under 500 ms): usable, video may be lowered. */
+	Good = 'good',
+	/** Heavy loss or delay: audio is kept first, video is lowered or paused. */
+	Poor = 'poor',
+	/** Nothing arrives (network lost or media path broken). */
+	Lost = 'lost',
+	/** Not measured yet, or nothing to measure (e.g. an observer that sends nothing). */
+	Unknown = 'unknown',
+}
+
+/** Simulcast quality of a received video ({@link RemoteTrack.setVideoQuality}). */
+export enum VideoQuality {
+	/** Lowest layer (¼ resolution, e.g. 320x180): thumbnails, weak links. */
+	Low = 0,
+	/** Middle layer (½ resolution, e.g. 640x360). */
+	Medium = 1,
+	/** Full resolution (e.g. 1280x720). */
+	High = 2,
+}
+
+/** Whether a received video is flowing or paused by the SDK to save bandwidth ({@link RoomEvent.TrackStreamStateChanged}). */
+export enum TrackStreamState {
+	/** Media flows. */
+	Active = 'active',
+	/** Paused by the SDK: not visible on the page, or the link is too poor for video (audio continues). */
+	Paused = 'paused',
+}
+
+/** Media device kinds the room can switch ({@link Room.switchActiveDevice}). */
+export type DeviceKind = 'videoinput' | 'audioinput' | 'audiooutput';
 
 /** Why a room ended ({@link RoomEvent.Disconnected}). */
 export enum DisconnectReason {
@@ -81,10 +130,26 @@ export enum RoomEvent {
 	Kicked = 'kicked',
 	/** The room was closed for everyone: `(reason)`. */
 	RoomClosed = 'roomClosed',
-	/** Signaling dropped; reconnecting: `()`. */
+	/** Signaling or media dropped; the SDK is reconnecting by itself: `(reason)`. */
 	Reconnecting = 'reconnecting',
-	/** The session was resumed (or rebuilt) after a drop: `({ resumed })`. */
+	/** Media flows again after a drop; the session was resumed or rebuilt: `({ resumed, reason, durationMs })`. */
 	Reconnected = 'reconnected',
+	/** A participant's connection quality changed: `(quality, participant)`. */
+	ConnectionQualityChanged = 'connectionQualityChanged',
+	/** A received video was paused or resumed by the SDK (visibility, weak link): `(track, state, participant)`. */
+	TrackStreamStateChanged = 'trackStreamStateChanged',
+	/** The room started recording (show it to the user): `(recording)`. */
+	RecordingStarted = 'recordingStarted',
+	/** The room stopped recording (`recording.error` says why, when not by request): `(recording)`. */
+	RecordingStopped = 'recordingStopped',
+	/** Any change of the recording state (who is recorded, consent): `(recording)`. */
+	RecordingStateChanged = 'recordingStateChanged',
+	/** Cameras, microphones or speakers were plugged in or out: `()`. */
+	MediaDevicesChanged = 'mediaDevicesChanged',
+	/** The device in use for `kind` changed: `(kind, deviceId)`. */
+	ActiveDeviceChanged = 'activeDeviceChanged',
+	/** Capturing from a device failed (unplugged, refused); the SDK kept what it could: `(error, kind)`. */
+	MediaDevicesError = 'mediaDevicesError',
 	/** The room ended; it cannot be reused: `(reason, error?)`. */
 	Disconnected = 'disconnected',
 	/** The browser refused to start audio without a user gesture; call `room.startAudio()` from one: `()`. */
@@ -112,10 +177,28 @@ export type RoomEventMap = {
 	[RoomEvent.Admitted]: [];
 	[RoomEvent.Denied]: [];
 	[RoomEvent.WaitingListChanged]: [peers: WaitingPeer[]];
-	[RoomEvent.Kicked]: [reason: NotificationMap['kicked']['reason']];
-	[RoomEvent.RoomClosed]: [reason: NotificationMap['roomClosed']['reason']];
-	[RoomEvent.Reconnecting]: [];
-	[RoomEvent.Reconnected]: [info: { resumed: boolean }];
+	[RoomEvent.Kicked]: [reason: KickReason];
+	[RoomEvent.RoomClosed]: [reason: RoomClosedReason];
+	[RoomEvent.Reconnecting]: [reason: ReconnectReason];
+	[RoomEvent.Reconnected]: [info: ReconnectedInfo];
+	[RoomEvent.ConnectionQualityChanged]: [quality: ConnectionQuality, participant: RemoteParticipant | LocalParticipant];
+	[RoomEvent.TrackStreamStateChanged]: [track: RemoteTrack, state: TrackStreamState, participant: RemoteParticipant];
+	[RoomEvent.RecordingStarted]: [recording: RecordingState];
+	[RoomEvent.RecordingStopped]: [recording: RecordingState];
+	[RoomEvent.RecordingStateChanged]: [recording: RecordingState];
+	[RoomEvent.MediaDevicesChanged]: [];
+	[RoomEvent.ActiveDeviceChanged]: [kind: DeviceKind, deviceId: string];
+	[RoomEvent.MediaDevicesError]: [error: SdkError, kind: DeviceKind];
 	[RoomEvent.Disconnected]: [reason: DisconnectReason, error?: SdkError];
 	[RoomEvent.AudioPlaybackBlocked]: [];
 };
+
+/** Payload of {@link RoomEvent.Reconnected}. */
+export interface ReconnectedInfo {
+	/** True when the server kept the session (ICE restarted, nothing republished); false when it was rebuilt (tracks republished and resubscribed). */
+	resumed: boolean;
+	/** What had been lost. */
+	reason: ReconnectReason;
+	/** Time (in ms) from {@link RoomEvent.Reconnecting} until media flowed again. */
+	durationMs: number;
+}

@@ -1,5 +1,6 @@
 import { Device, type types } from 'mediasoup-client';
-import type { ConsumeResponse, JoinedResponse, RequestOf, Source, TransportParams } from './protocol.js';
+import type { ConsumeResponse, JoinedResponse, RequestOf, TransportParams } from './protocol.js';
+import type { Source } from './types.js';
 import { SdkError } from './SdkError.js';
 import type { SignalClient } from './SignalClient.js';
 
@@ -23,8 +24,8 @@ export class RtcEngine {
 	readonly #creating: Partial<Record<Direction, Promise<types.Transport>>> = {};
 	#closed = false;
 
-	/** Called when a transport's ICE/DTLS failed and a restart did not help. */
-	onTransportFailed: ((direction: Direction) => void) | undefined;
+	/** Called whenever a transport's connection state changes (ICE + DTLS). */
+	onConnectionStateChange: ((direction: Direction, state: types.ConnectionState) => void) | undefined;
 
 	constructor(signal: SignalClient) {
 		this.#signal = signal;
@@ -57,6 +58,22 @@ export class RtcEngine {
 		if (this.#closed) throw new SdkError('closed', 'the room was closed');
 		this.#device = device;
 		return device.rtpCapabilities as unknown as RequestOf<'setRtpCapabilities'>['rtpCapabilities'];
+	}
+
+	/**
+	 * True when every transport that has carried media is connected (a
+	 * transport still 'new' has not been used yet and does not count).
+	 */
+	get mediaConnected(): boolean {
+		return (['send', 'recv'] as const).every((d) => {
+			const state = this.#transports[d]?.connectionState;
+			return state === undefined || state === 'new' || state === 'connected';
+		});
+	}
+
+	/** Connection state of the transport of `direction` (undefined: none). */
+	connectionState(direction: Direction): types.ConnectionState | undefined {
+		return this.#transports[direction]?.connectionState;
 	}
 
 	/** The transport of `direction`, if one exists. */
@@ -165,19 +182,11 @@ export class RtcEngine {
 			});
 		}
 		transport.on('connectionstatechange', (state) => {
-			if (state === 'failed') this.#onFailed(direction, transport);
+			if (this.#closed || this.#transports[direction] !== transport) return;
+			this.onConnectionStateChange?.(direction, state);
 		});
 		this.#transports[direction] = transport;
 		return transport;
-	}
-
-	#onFailed(direction: Direction, transport: types.Transport): void {
-		if (this.#closed || transport.closed || this.#transports[direction] !== transport) return;
-		// Signaling may be fine while media broke (network path change): a
-		// restart usually recovers. While signaling is down, the room's resume
-		// restarts ICE anyway.
-		if (!this.#signal.connected) return;
-		this.restartIce(direction).catch(() => this.onTransportFailed?.(direction));
 	}
 }
 

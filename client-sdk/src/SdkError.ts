@@ -1,4 +1,4 @@
-import type { ErrorCode } from './protocol.js';
+import type { ErrorCode } from './types.js';
 
 /**
  * Codes the SDK raises itself, in addition to the protocol's

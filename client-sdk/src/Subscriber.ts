@@ -1,8 +1,8 @@
 import type { CloseReason, NotificationMap, PeerInfo, ProducerInfo } from './protocol.js';
 import { RemoteParticipant } from './RemoteParticipant.js';
-import { RemoteTrack } from './RemoteTrack.js';
+import { RemoteTrack, type RemoteTrackContext } from './RemoteTrack.js';
 import type { RtcEngine } from './RtcEngine.js';
-import { RoomEvent, type RoomEventMap } from './RoomEvent.js';
+import { RoomEvent, type RoomEventMap, type TrackStreamState } from './RoomEvent.js';
 import { SdkError } from './SdkError.js';
 import type { SignalClient } from './SignalClient.js';
 import type { TypedEmitter } from './TypedEmitter.js';
@@ -14,6 +14,10 @@ export interface SubscriberContext {
 	readonly events: TypedEmitter<RoomEventMap>;
 	/** Subscribe to every published track by itself. */
 	readonly autoSubscribe: boolean;
+	/** Size received videos to their elements and pause invisible ones. */
+	readonly adaptiveStream: boolean;
+	/** Speaker chosen by the application, if any. */
+	readonly audioOutput: string | undefined;
 	onPlaybackBlocked(element: HTMLMediaElement): void;
 }
 
@@ -37,9 +41,22 @@ export class Subscriber {
 	#ready: Promise<void> = new Promise(() => undefined);
 	#generation = 0;
 	#canConsume = true;
+	readonly #trackContext: RemoteTrackContext;
 
 	constructor(context: SubscriberContext) {
 		this.#context = context;
+		this.#trackContext = {
+			signal: context.signal,
+			adaptiveStream: context.adaptiveStream,
+			get audioOutput() {
+				return context.audioOutput;
+			},
+			onPlaybackBlocked: (el) => context.onPlaybackBlocked(el),
+			onStreamStateChanged: (track: RemoteTrack, state: TrackStreamState) => {
+				const participant = this.participants.get(track.participantId);
+				if (participant?.tracks.get(track.producerId) === track) context.events.emit(RoomEvent.TrackStreamStateChanged, track, state, participant);
+			},
+		};
 		const { signal } = context;
 		signal.onNotification('peerJoined', (d) => this.#onPeerJoined(d.peer));
 		signal.onNotification('peerLeft', (d) => this.#onPeerLeft(d.peerId, d.reason));
@@ -178,9 +195,11 @@ export class Subscriber {
 			void signal.request('closeConsumer', { consumerId: answer.id }).catch(() => undefined);
 			throw new SdkError('not_found', `producer ${producerId} went away while subscribing`);
 		}
-		const track = new RemoteTrack(answer, consumer, signal, (el) => this.#context.onPlaybackBlocked(el));
+		const track = new RemoteTrack(answer, consumer, this.#trackContext);
 		participant.tracks.set(producerId, track);
 		try {
+			// The participant's chosen quality applies before the first frame.
+			if (track.kind === 'video' && participant.videoQuality !== 'auto') await track.setVideoQuality(participant.videoQuality).catch(() => undefined);
 			// Consumers start paused server-side, so no packet arrives before the
 			// local consumer exists and no key frame is wasted.
 			await signal.request('resumeConsumer', { consumerId: answer.id });

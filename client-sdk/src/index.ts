@@ -11,7 +11,18 @@
  */
 export { connect } from './connect.js';
 export { Room, type RoomOptions } from './Room.js';
-export { RoomEvent, ConnectionState, DisconnectReason, type RoomEventMap } from './RoomEvent.js';
+export {
+	RoomEvent,
+	ConnectionState,
+	ConnectionQuality,
+	DisconnectReason,
+	ReconnectReason,
+	TrackStreamState,
+	VideoQuality,
+	type DeviceKind,
+	type ReconnectedInfo,
+	type RoomEventMap,
+} from './RoomEvent.js';
 export { LocalParticipant, type CameraOptions, type MicrophoneOptions, type ScreenShareOptions } from './LocalParticipant.js';
 export { LocalTrack, type TrackPublishOptions } from './LocalTrack.js';
 export { RemoteParticipant } from './RemoteParticipant.js';
@@ -20,7 +31,7 @@ export { SdkError, type SdkErrorCode, type ClientErrorCode } from './SdkError.js
 export { TypedEmitter } from './TypedEmitter.js';
 export type { TrackStats } from './stats.js';
 export { PROTOCOL_VERSION } from './protocol.js';
-export type { ErrorCode, ProducerInfo, Role, Source, WaitingPeer, CloseReason } from './protocol.js';
+export type { ErrorCode, ProducerInfo, Role, Source, WaitingPeer, CloseReason, KickReason, RoomClosedReason, ConsumerType, RecordingState } from './types.js';
 
 /** SDK version. */
-export const version = '0.1.0';
+export const version = '0.2.0';

@@ -1,30 +1,29 @@
 /**
  * The one place the SDK reaches into the server's protocol module. Type-only
  * imports: they are erased at build time, so zod (which the server uses to
- * validate) never lands in the browser bundle.
+ * validate) never lands in the browser bundle. Internal modules import from
+ * here; the public API uses `types.ts`, whose definitions are checked below
+ * to be exactly the server's.
  */
 import type * as Protocol from '../../server/signaling/protocol.js';
+import type * as Public from './types.js';
 
 export type {
 	ConsumeResponse,
-	ErrorCode,
 	JoinResponse,
 	NotificationMap,
 	PeerInfo,
-	ProducerInfo,
 	ProtocolError,
 	RequestMethod,
 	RequestOf,
 	ResponseOf,
 	Result,
-	Role,
 	RoomInfo,
-	Source,
 	TransportParams,
 	ClientToServerEvents,
 	ServerToClientEvents,
-	CloseReason,
 } from '../../server/signaling/protocol.js';
+export type { Role, Source, ErrorCode, ProducerInfo, WaitingPeer, CloseReason, KickReason, RoomClosedReason, ConsumerType, RecordingState } from './types.js';
 
 /**
  * Protocol version this SDK speaks. Typed against the server's constant so a
@@ -35,5 +34,20 @@ export const PROTOCOL_VERSION: typeof Protocol.PROTOCOL_VERSION = 1;
 /** A successful `join` answer (not waiting for admission). */
 export type JoinedResponse = Extract<Protocol.JoinResponse, { waiting: false }>;
 
-/** A peer in the waiting room, as hosts see it. */
-export type WaitingPeer = Protocol.NotificationMap['waitingRoom']['peers'][number];
+// --- Compile-time checks: the public copies equal the server's definitions. ------
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Assert<T extends true> = T;
+
+export type ProtocolTypesMatch = [
+	Assert<Equal<Public.Role, Protocol.Role>>,
+	Assert<Equal<Public.Source, Protocol.Source>>,
+	Assert<Equal<Public.ErrorCode, Protocol.ErrorCode>>,
+	Assert<Equal<Public.ProducerInfo, Protocol.ProducerInfo>>,
+	Assert<Equal<Public.WaitingPeer, Protocol.NotificationMap['waitingRoom']['peers'][number]>>,
+	Assert<Equal<Public.CloseReason, Protocol.CloseReason>>,
+	Assert<Equal<Public.KickReason, Protocol.NotificationMap['kicked']['reason']>>,
+	Assert<Equal<Public.RoomClosedReason, Protocol.NotificationMap['roomClosed']['reason']>>,
+	Assert<Equal<Public.ConsumerType, Protocol.ConsumeResponse['type']>>,
+	Assert<Equal<Public.RecordingState, Protocol.NotificationMap['recordingState']>>,
+];

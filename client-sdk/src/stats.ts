@@ -1,11 +1,12 @@
 import type { LocalTrack } from './LocalTrack.js';
-import type { Source } from './protocol.js';
-import type { RemoteParticipant } from './RemoteParticipant.js';
+import type { Source } from './types.js';
 import type { RemoteTrack } from './RemoteTrack.js';
 
 /**
  * Simplified WebRTC statistics of one track ({@link Room.getTrackStats}).
- * Counters are cumulative since the track started; fields that do not apply
+ * Counters are cumulative since the track started; rates (`bitrate`,
+ * `packetLossPercent`) cover the time since the previous sample (the SDK
+ * samples every `statsIntervalMs`, 2 s by default). Fields that do not apply
  * (e.g. `framesDecoded` of a local or audio track) are 0.
  */
 export interface TrackStats {
@@ -18,13 +19,32 @@ export interface TrackStats {
 	consumerId: string | null;
 	kind: 'audio' | 'video';
 	source: Source;
+	/** Bits per second over the last interval (inbound: received; outbound: sent, all simulcast layers). */
+	bitrate: number;
+	/**
+	 * Packets lost over the last interval, in percent. Inbound: measured by
+	 * this browser. Outbound: as the server reported back (worst layer).
+	 */
+	packetLossPercent: number;
+	/** Round-trip time to the SFU in seconds, when the browser measured one. */
+	roundTripTime?: number;
+	/** Inbound: interarrival jitter in seconds. */
+	jitter: number;
+	/** Video: current width in pixels (outbound: the largest layer being sent). */
+	frameWidth: number;
+	/** Video: current height in pixels. */
+	frameHeight: number;
+	/** Video: current frame rate. */
+	framesPerSecond: number;
+	/** Outbound video: why the browser lowers quality ('none', 'bandwidth', 'cpu', 'other'). */
+	qualityLimitationReason?: string;
 	/** Inbound: frames decoded. */
 	framesDecoded: number;
 	/** Inbound: RTP packets received. */
 	packetsReceived: number;
 	/** Inbound: payload bytes received. */
 	bytesReceived: number;
-	/** Inbound: packets lost, as reported by the receiver. */
+	/** Inbound: packets lost, as reported by the receiver (cumulative). */
 	packetsLost: number;
 	/** Outbound: frames encoded (all simulcast layers). */
 	framesEncoded: number;
@@ -32,54 +52,104 @@ export interface TrackStats {
 	packetsSent: number;
 	/** Outbound: payload bytes sent (all simulcast layers). */
 	bytesSent: number;
-	/** Video: current width in pixels (outbound: the largest layer). */
-	frameWidth: number;
-	/** Video: current height in pixels. */
-	frameHeight: number;
-	/** Video: current frame rate. */
-	framesPerSecond: number;
-	/** Round-trip time to the SFU in seconds, when the browser measured one. */
-	roundTripTime?: number;
 }
 
 type Stat = Record<string, unknown> & { type: string; id: string };
 
-export async function inboundStats(track: RemoteTrack, participant: RemoteParticipant): Promise<TrackStats> {
-	const stats = base('inbound', participant.id, track.producerId, track.consumerId, track.kind, track.source);
+interface Sample {
+	at: number;
+	bytes: number;
+	packets: number;
+	lost: number;
+}
+
+/**
+ * Turns cumulative counters into rates. Each key keeps its last two samples
+ * so that two callers sampling close together (the quality monitor and the
+ * application) still get a meaningful interval.
+ */
+export class StatsSampler {
+	readonly #samples = new Map<string, [Sample | undefined, Sample]>();
+
+	/** Rates for `key` since an earlier sample (at least 400 ms ago when there is one). */
+	rates(key: string, now: Sample): { bitrate: number; lossPercent: number } {
+		const entry = this.#samples.get(key);
+		let base: Sample | undefined;
+		if (!entry) {
+			this.#samples.set(key, [undefined, now]);
+		} else if (now.at - entry[1].at >= 400) {
+			base = entry[1];
+			this.#samples.set(key, [entry[1], now]);
+		} else {
+			base = entry[0];
+		}
+		if (!base || now.at <= base.at) return { bitrate: 0, lossPercent: 0 };
+		const seconds = (now.at - base.at) / 1000;
+		const bytes = Math.max(0, now.bytes - base.bytes);
+		const packets = Math.max(0, now.packets - base.packets);
+		const lost = Math.max(0, now.lost - base.lost);
+		return { bitrate: Math.round((bytes * 8) / seconds), lossPercent: packets + lost > 0 ? (100 * lost) / (packets + lost) : 0 };
+	}
+
+	/** Forgets keys not in `live` (closed tracks). */
+	retain(live: Set<string>): void {
+		for (const key of this.#samples.keys()) if (!live.has(key)) this.#samples.delete(key);
+	}
+}
+
+export async function inboundStats(track: RemoteTrack, sampler: StatsSampler): Promise<TrackStats> {
+	const stats = base('inbound', track.participantId, track.producerId, track.consumerId, track.kind, track.source);
 	const report = await track.getRtcStats();
 	for (const s of values(report)) {
 		if (s.type !== 'inbound-rtp' || s.kind !== track.kind) continue;
 		stats.framesDecoded += num(s.framesDecoded);
 		stats.packetsReceived += num(s.packetsReceived);
 		stats.bytesReceived += num(s.bytesReceived);
-		stats.packetsLost += num(s.packetsLost);
+		stats.packetsLost += Math.max(0, num(s.packetsLost));
+		stats.jitter = Math.max(stats.jitter, num(s.jitter));
 		stats.frameWidth = Math.max(stats.frameWidth, num(s.frameWidth));
 		stats.frameHeight = Math.max(stats.frameHeight, num(s.frameHeight));
 		stats.framesPerSecond = Math.max(stats.framesPerSecond, num(s.framesPerSecond));
 	}
+	const rates = sampler.rates(`in:${track.consumerId}`, {
+		at: performance.now(),
+		bytes: stats.bytesReceived,
+		packets: stats.packetsReceived,
+		lost: stats.packetsLost,
+	});
+	stats.bitrate = rates.bitrate;
+	stats.packetLossPercent = rates.lossPercent;
 	const rtt = candidatePairRtt(report);
 	if (rtt !== undefined) stats.roundTripTime = rtt;
 	return stats;
 }
 
-export async function outboundStats(track: LocalTrack, participantId: string): Promise<TrackStats | undefined> {
+export async function outboundStats(track: LocalTrack, participantId: string, sampler: StatsSampler): Promise<TrackStats | undefined> {
 	const producer = track.producer;
 	if (!producer || producer.closed) return undefined;
 	const stats = base('outbound', participantId, producer.id, null, track.kind, track.source);
 	const report = await producer.getStats();
 	const rtts: number[] = [];
+	let fractionLost = 0;
 	for (const s of values(report)) {
 		if (s.type === 'outbound-rtp' && s.kind === track.kind) {
 			stats.framesEncoded += num(s.framesEncoded);
 			stats.packetsSent += num(s.packetsSent);
 			stats.bytesSent += num(s.bytesSent);
-			stats.frameWidth = Math.max(stats.frameWidth, num(s.frameWidth));
-			stats.frameHeight = Math.max(stats.frameHeight, num(s.frameHeight));
-			stats.framesPerSecond = Math.max(stats.framesPerSecond, num(s.framesPerSecond));
-		} else if (s.type === 'remote-inbound-rtp' && typeof s.roundTripTime === 'number') {
-			rtts.push(s.roundTripTime);
+			if (num(s.frameWidth) > stats.frameWidth) {
+				stats.frameWidth = num(s.frameWidth);
+				stats.frameHeight = num(s.frameHeight);
+				stats.framesPerSecond = num(s.framesPerSecond);
+			}
+			if (typeof s.qualityLimitationReason === 'string' && s.qualityLimitationReason !== 'none') stats.qualityLimitationReason = s.qualityLimitationReason;
+			else if (track.kind === 'video') stats.qualityLimitationReason ??= 'none';
+		} else if (s.type === 'remote-inbound-rtp') {
+			if (typeof s.roundTripTime === 'number') rtts.push(s.roundTripTime);
+			fractionLost = Math.max(fractionLost, num(s.fractionLost));
 		}
 	}
+	stats.bitrate = sampler.rates(`out:${producer.id}`, { at: performance.now(), bytes: stats.bytesSent, packets: stats.packetsSent, lost: 0 }).bitrate;
+	stats.packetLossPercent = 100 * fractionLost;
 	const rtt = rtts.length > 0 ? rtts.reduce((a, b) => a + b, 0) / rtts.length : candidatePairRtt(report);
 	if (rtt !== undefined) stats.roundTripTime = rtt;
 	return stats;
@@ -100,6 +170,12 @@ function base(
 		consumerId,
 		kind,
 		source,
+		bitrate: 0,
+		packetLossPercent: 0,
+		jitter: 0,
+		frameWidth: 0,
+		frameHeight: 0,
+		framesPerSecond: 0,
 		framesDecoded: 0,
 		packetsReceived: 0,
 		bytesReceived: 0,
@@ -107,9 +183,6 @@ function base(
 		framesEncoded: 0,
 		packetsSent: 0,
 		bytesSent: 0,
-		frameWidth: 0,
-		frameHeight: 0,
-		framesPerSecond: 0,
 	};
 }
 

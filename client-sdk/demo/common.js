@@ -1,0 +1,181 @@
+// Shared helpers of the demo pages (consult, grand round, device monitor).
+// Plain browser JS; the SDK comes from the IIFE bundle (`window.TelehealthSDK`).
+(() => {
+	'use strict';
+
+	const { ConnectionQuality } = window.TelehealthSDK;
+
+	/** `?room=R#token=T`: the token rides in the fragment, which never reaches a server log. */
+	function linkParams() {
+		return {
+			roomId: new URLSearchParams(location.search).get('room') || '',
+			token: new URLSearchParams(location.hash.slice(1)).get('token') || '',
+		};
+	}
+
+	/** Signaling shares this origin, unless the server runs it on uWebSockets.js's own port. */
+	async function signalingUrl() {
+		try {
+			const response = await fetch('/api/client-config', { cache: 'no-store' });
+			const config = response.ok ? await response.json() : {};
+			if (config.signalingPort) return `${location.protocol}//${location.hostname}:${config.signalingPort}`;
+		} catch {
+			// Older server: same origin.
+		}
+		return location.origin;
+	}
+
+	/** Demo mode only (DEMO=1): the server mints development tokens. */
+	async function devToken(room, role, name) {
+		const response = await fetch(`/api/dev/token?${new URLSearchParams({ room, role, name })}`, { cache: 'no-store' });
+		if (!response.ok) throw Object.assign(new Error(`the server offers no development tokens (HTTP ${response.status})`), { code: 'no_dev_tokens' });
+		return (await response.json()).token;
+	}
+
+	async function devTokensOffered() {
+		try {
+			return (await fetch(`/api/dev/token?${new URLSearchParams({ room: 'probe', role: 'observer', name: 'probe' })}`, { cache: 'no-store' })).ok;
+		} catch {
+			return false;
+		}
+	}
+
+	/** A sentence a person understands, with the stable code for support staff. */
+	const FRIENDLY = {
+		auth_token_expired: 'This link has expired. Ask your portal for a new one.',
+		auth_invalid_token: 'This link is not valid. Open the link your portal gave you.',
+		auth_wrong_room: 'This link belongs to another visit.',
+		auth_invalid_claims: 'This link is incomplete. Ask your portal for a new one.',
+		auth_missing_token: 'This link has no join token.',
+		connection_failed: 'The video service cannot be reached. Check your internet connection.',
+		room_full: 'This visit is full.',
+		media_unavailable: 'Your camera or microphone could not be used.',
+		unavailable: 'This is not available on this server.',
+		forbidden: 'Your role does not allow this.',
+		reconnect_failed: 'The connection could not be restored.',
+	};
+	function describeError(error) {
+		const code = (error && error.code) || 'error';
+		const detail = (error && error.message) || String(error);
+		const friendly = FRIENDLY[code];
+		return { code, text: friendly ? `${friendly} (${detail})` : detail };
+	}
+
+	const QUALITY_TEXT = {
+		[ConnectionQuality.Excellent]: 'Excellent connection',
+		[ConnectionQuality.Good]: 'Good connection',
+		[ConnectionQuality.Poor]: 'Poor connection: video lowered',
+		[ConnectionQuality.Lost]: 'Connection lost',
+		[ConnectionQuality.Unknown]: 'Measuring connection…',
+	};
+	function qualityBars(quality = ConnectionQuality.Unknown) {
+		const el = document.createElement('span');
+		el.className = 'quality';
+		el.append(document.createElement('i'), document.createElement('i'), document.createElement('i'));
+		setQuality(el, quality);
+		return el;
+	}
+	function setQuality(el, quality) {
+		el.dataset.quality = quality;
+		el.title = QUALITY_TEXT[quality] || quality;
+	}
+
+	function initials(name) {
+		return (name || '?')
+			.split(/\s+/)
+			.filter(Boolean)
+			.slice(0, 2)
+			.map((w) => w[0].toUpperCase())
+			.join('');
+	}
+
+	/** A button whose action may fail: the failure goes to `onError`, never to the console. */
+	function button(text, onClick, className, onError) {
+		const b = document.createElement('button');
+		b.type = 'button';
+		b.textContent = text;
+		if (className) b.className = className;
+		b.addEventListener('click', () => {
+			b.disabled = true;
+			Promise.resolve()
+				.then(onClick)
+				.catch((error) => onError && onError(error, text))
+				.finally(() => {
+					b.disabled = false;
+				});
+		});
+		return b;
+	}
+
+	/** A video tile: video + audio elements, avatar when there is no video, name label with quality bars, badges. */
+	function createTile({ id, name, role, local = false }) {
+		const tile = document.createElement('div');
+		tile.className = local ? 'tile local' : 'tile';
+		tile.dataset.peerId = id;
+		tile.dataset.role = role || '';
+		const video = document.createElement('video');
+		video.autoplay = true;
+		video.playsInline = true;
+		video.muted = true; // sound plays in the <audio> element
+		video.dataset.peerId = id;
+		const audio = document.createElement('audio');
+		audio.autoplay = true;
+		audio.dataset.peerId = id;
+		const avatar = document.createElement('div');
+		avatar.className = 'avatar';
+		const circle = document.createElement('span');
+		circle.textContent = initials(name);
+		avatar.append(circle);
+		const label = document.createElement('div');
+		label.className = 'label';
+		const quality = qualityBars();
+		const nameEl = document.createElement('span');
+		nameEl.className = 'name';
+		nameEl.textContent = local ? `${name || 'You'} (you)` : `${name}${role ? ' · ' + role : ''}`;
+		label.append(quality, nameEl);
+		const badges = document.createElement('div');
+		badges.className = 'badges';
+		tile.append(video, audio, avatar, label, badges);
+		return tile;
+	}
+
+	function setBadge(tile, name, on, className) {
+		if (!tile) return;
+		const badges = tile.querySelector('.badges');
+		let badge = badges.querySelector(`[data-badge="${name}"]`);
+		if (on && !badge) {
+			badge = document.createElement('span');
+			badge.className = className ? `badge ${className}` : 'badge';
+			badge.dataset.badge = name;
+			badge.textContent = name;
+			badges.append(badge);
+		} else if (!on && badge) {
+			badge.remove();
+		}
+	}
+
+	/**
+	 * Lays `count` 16:9 tiles out in `container` as large as they fit without
+	 * scrolling (a gallery, like a video-visit room: everyone stays visible,
+	 * which also keeps adaptive stream from pausing anyone).
+	 */
+	function fitGrid(container, count, gap = 10) {
+		const width = container.clientWidth;
+		const height = container.clientHeight;
+		if (!count || !width || !height) return;
+		let best = { cols: 1, w: 0 };
+		for (let cols = 1; cols <= count; cols++) {
+			const rows = Math.ceil(count / cols);
+			const w = Math.min((width - gap * (cols - 1)) / cols, ((height - gap * (rows - 1)) / rows) * (16 / 9));
+			if (w > best.w) best = { cols, w };
+		}
+		container.style.gridTemplateColumns = `repeat(${best.cols}, ${Math.floor(best.w)}px)`;
+	}
+
+	function formatBitrate(bps) {
+		if (!bps) return '0 kbit/s';
+		return bps >= 1e6 ? `${(bps / 1e6).toFixed(2)} Mbit/s` : `${Math.round(bps / 1000)} kbit/s`;
+	}
+
+	window.DemoKit = { linkParams, signalingUrl, devToken, devTokensOffered, describeError, qualityBars, setQuality, QUALITY_TEXT, initials, button, createTile, setBadge, fitGrid, formatBitrate };
+})();

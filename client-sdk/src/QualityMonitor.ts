@@ -1,0 +1,187 @@
+import type { LocalParticipant } from './LocalParticipant.js';
+import type { RemoteParticipant } from './RemoteParticipant.js';
+import type { RemoteTrack } from './RemoteTrack.js';
+import { ConnectionQuality, RoomEvent, TrackStreamState, VideoQuality, type RoomEventMap } from './RoomEvent.js';
+import { inboundStats, outboundStats, StatsSampler, type TrackStats } from './stats.js';
+import type { TypedEmitter } from './TypedEmitter.js';
+
+/** @internal What the monitor reads from its room. */
+export interface QualityMonitorContext {
+	readonly events: TypedEmitter<RoomEventMap>;
+	readonly local: LocalParticipant;
+	/** Received tracks with their participants. */
+	tracks(): Iterable<[RemoteTrack, RemoteParticipant]>;
+	participants(): Iterable<RemoteParticipant>;
+	/** False while signaling or media is down (this participant's quality is then 'lost'). */
+	mediaUp(): boolean;
+}
+
+/** Thresholds of {@link ConnectionQuality}: loss in percent, RTT in seconds, jitter in seconds. */
+const GOOD = { loss: 2, rtt: 0.25, jitter: 0.03 };
+const POOR = { loss: 10, rtt: 0.5, jitter: 0.1 };
+/** Samples in a row before raising quality again (lowering is immediate). */
+const RECOVERY_SAMPLES = 3;
+/** Samples in a row without a packet before a remote participant is 'lost'. */
+const LOST_SAMPLES = 2;
+
+/**
+ * Samples WebRTC statistics every `intervalMs` and turns them into what a
+ * person and the SDK act on:
+ * - a {@link ConnectionQuality} per participant ({@link RoomEvent.ConnectionQualityChanged});
+ * - graceful degradation: on a lossy downlink, received videos are capped to
+ *   lower simulcast layers, then cameras pause while audio (which the server
+ *   also prioritises) keeps flowing; on a lossy uplink, the top simulcast
+ *   layers stop being sent. Both recover step by step once the link is clean.
+ * It also re-measures attached elements for adaptive stream (every second).
+ */
+export class QualityMonitor {
+	readonly #context: QualityMonitorContext;
+	readonly #intervalMs: number;
+	readonly sampler = new StatsSampler();
+	#statsTimer: ReturnType<typeof setInterval> | undefined;
+	#layoutTimer: ReturnType<typeof setInterval> | undefined;
+	#sampling = false;
+	readonly #silentSamples = new Map<string, number>();
+	#downCap = VideoQuality.High;
+	#downPaused = false;
+	#downBetter = 0;
+	#downPoorAtLow = 0;
+	#upLimit = VideoQuality.High;
+	#upBetter = 0;
+
+	constructor(context: QualityMonitorContext, intervalMs: number) {
+		this.#context = context;
+		this.#intervalMs = intervalMs;
+	}
+
+	start(): void {
+		if (this.#statsTimer) return;
+		this.#statsTimer = setInterval(() => void this.sample(), this.#intervalMs);
+		this.#layoutTimer = setInterval(() => this.measureLayout(), 1000);
+	}
+
+	stop(): void {
+		clearInterval(this.#statsTimer);
+		clearInterval(this.#layoutTimer);
+		this.#statsTimer = undefined;
+		this.#layoutTimer = undefined;
+	}
+
+	/** Adaptive stream: every received video re-checks the elements it is shown in. */
+	measureLayout(): void {
+		for (const [track] of this.#context.tracks()) track.measure();
+	}
+
+	/** Fresh statistics of every received and published track. */
+	async collect(): Promise<TrackStats[]> {
+		const { local } = this.#context;
+		const inbound = [...this.#context.tracks()].map(([track]) => inboundStats(track, this.sampler).catch(() => undefined));
+		const outbound = [...local.tracks.values()].map((track) => outboundStats(track, local.id, this.sampler).catch(() => undefined));
+		const all = await Promise.all([...inbound, ...outbound]);
+		return all.filter((s): s is TrackStats => s !== undefined);
+	}
+
+	/** One round: stats → qualities → degradation. */
+	async sample(): Promise<void> {
+		if (this.#sampling) return;
+		this.#sampling = true;
+		try {
+			const stats = await this.collect();
+			this.sampler.retain(new Set(stats.map((s) => (s.direction === 'inbound' ? `in:${s.consumerId}` : `out:${s.producerId}`))));
+			this.#updateRemoteQualities(stats);
+			this.#updateLocal(stats);
+		} finally {
+			this.#sampling = false;
+		}
+	}
+
+	#updateRemoteQualities(stats: TrackStats[]): void {
+		const { events } = this.#context;
+		const tracks = new Map([...this.#context.tracks()].map(([t]) => [t.consumerId, t]));
+		for (const participant of this.#context.participants()) {
+			// Only tracks that should carry media: not muted by their sender, not paused by us.
+			const expected = stats.filter((s) => {
+				const track = s.consumerId ? tracks.get(s.consumerId) : undefined;
+				return s.direction === 'inbound' && s.participantId === participant.id && track && !track.muted && track.streamState === TrackStreamState.Active;
+			});
+			let quality = ConnectionQuality.Unknown;
+			if (expected.length > 0) {
+				const silent = expected.every((s) => s.bitrate === 0);
+				const count = silent ? (this.#silentSamples.get(participant.id) ?? 0) + 1 : 0;
+				this.#silentSamples.set(participant.id, count);
+				quality = count >= LOST_SAMPLES ? ConnectionQuality.Lost : silent ? participant.connectionQuality : grade(expected);
+			} else {
+				this.#silentSamples.delete(participant.id);
+			}
+			if (participant.setConnectionQuality(quality)) events.emit(RoomEvent.ConnectionQualityChanged, quality, participant);
+		}
+	}
+
+	#updateLocal(stats: TrackStats[]): void {
+		const { local, events } = this.#context;
+		const outbound = stats.filter((s) => s.direction === 'outbound');
+		const inbound = stats.filter((s) => s.direction === 'inbound' && s.bitrate > 0);
+		let quality: ConnectionQuality;
+		if (!this.#context.mediaUp()) quality = ConnectionQuality.Lost;
+		else if (outbound.length + inbound.length === 0) quality = ConnectionQuality.Unknown;
+		else quality = grade([...outbound, ...inbound]);
+		if (local.setConnectionQuality(quality)) events.emit(RoomEvent.ConnectionQualityChanged, quality, local);
+		if (quality === ConnectionQuality.Lost || quality === ConnectionQuality.Unknown) return;
+		this.#degradeDownlink(inbound);
+		this.#degradeUplink(outbound);
+	}
+
+	/** Received videos: fewer layers as loss grows, then cameras pause (audio first). */
+	#degradeDownlink(inbound: TrackStats[]): void {
+		if (inbound.length === 0) return;
+		const loss = Math.max(...inbound.map((s) => s.packetLossPercent));
+		const target = layerFor(loss);
+		if (target < this.#downCap) {
+			this.#downCap = target;
+			this.#downBetter = 0;
+		} else if (target > this.#downCap) {
+			if (++this.#downBetter >= RECOVERY_SAMPLES) {
+				this.#downCap++;
+				this.#downBetter = 0;
+			}
+		} else {
+			this.#downBetter = 0;
+		}
+		// Already at the lowest layer and still losing: video gives way to audio.
+		this.#downPoorAtLow = this.#downCap === VideoQuality.Low && loss >= POOR.loss ? this.#downPoorAtLow + 1 : 0;
+		if (!this.#downPaused && this.#downPoorAtLow >= RECOVERY_SAMPLES) this.#downPaused = true;
+		else if (this.#downPaused && this.#downCap > VideoQuality.Low) this.#downPaused = false;
+		for (const [track] of this.#context.tracks()) track.setDownlinkLimit(this.#downCap, this.#downPaused);
+	}
+
+	/** Published simulcast: stop sending the top layers while the server reports loss. */
+	#degradeUplink(outbound: TrackStats[]): void {
+		const video = outbound.filter((s) => s.kind === 'video');
+		if (video.length === 0) return;
+		const target = layerFor(Math.max(...video.map((s) => s.packetLossPercent)));
+		if (target < this.#upLimit) {
+			this.#upLimit = target;
+			this.#upBetter = 0;
+		} else if (target > this.#upLimit && ++this.#upBetter >= RECOVERY_SAMPLES) {
+			this.#upLimit++;
+			this.#upBetter = 0;
+		}
+		this.#context.local.setUplinkLimit(this.#upLimit);
+	}
+}
+
+function layerFor(lossPercent: number): VideoQuality {
+	if (lossPercent >= POOR.loss) return VideoQuality.Low;
+	if (lossPercent >= GOOD.loss + 1) return VideoQuality.Medium;
+	return VideoQuality.High;
+}
+
+/** Grades a set of track statistics by their worst loss, round trip and jitter. */
+export function grade(stats: TrackStats[]): ConnectionQuality {
+	const loss = Math.max(0, ...stats.map((s) => s.packetLossPercent));
+	const rtt = Math.max(0, ...stats.map((s) => s.roundTripTime ?? 0));
+	const jitter = Math.max(0, ...stats.filter((s) => s.kind === 'audio').map((s) => s.jitter));
+	if (loss >= POOR.loss || rtt >= POOR.rtt || jitter >= POOR.jitter) return ConnectionQuality.Poor;
+	if (loss >= GOOD.loss || rtt >= GOOD.rtt || jitter >= GOOD.jitter) return ConnectionQuality.Good;
+	return ConnectionQuality.Excellent;
+}
