@@ -12,7 +12,8 @@ import { HttpServer, registerDemoRoutes, registerRecordingRoutes, type HealthRep
 import { SigningKey } from './integrity/index.js';
 import { RecordingService, resolveFfmpeg, resolveFfprobe } from './recording/index.js';
 import { assertWorkerBinary, WorkerPool } from './media/index.js';
-import { moduleLogger, type Logger } from './observability/index.js';
+import { configureLogging, moduleLogger, type Logger } from './observability/index.js';
+import { attachMetrics } from './observability/metrics/index.js';
 import { RoomRegistry, type RoomCounts } from './rooms/index.js';
 import { PROTOCOL_VERSION, SignalingServer } from './signaling/index.js';
 
@@ -47,6 +48,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	#closing: Promise<void> | null = null;
 
 	static async start(config: ServerConfig, rootLogger: Logger): Promise<SfuServer> {
+		configureLogging(rootLogger, config.log);
 		const server = new SfuServer(config, rootLogger);
 		try {
 			await server.#start(rootLogger);
@@ -146,6 +148,18 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		const signaling = this.#signaling;
 		// Pages learn where signaling lives: same origin, or the uWS port.
 		this.#http.app.get('/api/client-config', async () => ({ protocolVersion: PROTOCOL_VERSION, signalingPort: signaling.uwsPort }));
+		await attachMetrics({
+			settings: config.metrics,
+			idKey: config.log.idKey,
+			version,
+			server: this,
+			pool: this.#pool,
+			rooms: this.#rooms,
+			recordings: this.#recordings,
+			signaling,
+			http: this.#http.app,
+			logger: moduleLogger(rootLogger, 'metrics'),
+		});
 		await this.#http.listen();
 	}
 

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/index.js';
 import type { RecordingService } from '../recording/index.js';
 import type { RoomRegistry } from '../rooms/index.js';
 import { HandshakeAuthSchema, type ClientToServerEvents, type ServerToClientEvents, type TransportParams } from './protocol.js';
+import { SignalingObserver } from './observer.js';
 import { SignalingSession } from './SignalingSession.js';
 import type { SfuSocket, SocketData } from './types.js';
 import { listenUws, loadNativeUws, type UwsListener } from './uwsEngine.js';
@@ -41,6 +42,8 @@ type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string
  */
 export class SignalingServer {
 	readonly io: IoServer;
+	/** Requests answered and connections refused, for monitors (metrics). */
+	readonly observer = new SignalingObserver();
 	readonly #logger: Logger;
 	#uws: UwsListener | null = null;
 	#closed = false;
@@ -61,6 +64,7 @@ export class SignalingServer {
 			const auth = HandshakeAuthSchema.safeParse(socket.handshake.auth);
 			const refuse = (error: AuthError): void => {
 				this.#logger.info({ code: error.code }, 'connection refused');
+				this.observer.emit('refused', error.code);
 				next(Object.assign(new Error(error.message), { data: { code: error.code, message: error.message } }));
 			};
 			if (!auth.success) {
@@ -91,6 +95,7 @@ export class SignalingServer {
 				rateLimiter,
 				defaultWaitingRoom: options.defaultWaitingRoom,
 				iceServers: options.iceServers ?? (() => []),
+				observer: this.observer,
 				logger: this.#logger.child({ socketId: socket.id, roomId: claims.room }),
 			});
 		});

@@ -1,8 +1,10 @@
 import type { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Logger } from '../observability/index.js';
+import { withRequestId } from '../observability/index.js';
 import type { RecordingService } from '../recording/index.js';
 import type { RoomRegistry } from '../rooms/index.js';
 import { protocolError, toProtocolError } from './errors.js';
+import type { SignalingObserver } from './observer.js';
 import { handlers, type SessionContext } from './handlers.js';
 import { RequestSchemas, type ProtocolError, type RequestMethod, type Result, type TransportParams } from './protocol.js';
 import { SocketChannel } from './SocketChannel.js';
@@ -15,6 +17,8 @@ export interface SignalingSessionDeps {
 	defaultWaitingRoom: boolean;
 	iceServers: () => TransportParams['iceServers'];
 	logger: Logger;
+	/** Told how each request was answered (metrics). */
+	observer?: SignalingObserver;
 }
 
 type AnyAck = (result: Result<unknown>) => void;
@@ -48,7 +52,8 @@ export class SignalingSession {
 			room: null,
 			peer: null,
 		};
-		socket.onAny((event: unknown, ...args: unknown[]) => this.#onEvent(event, args));
+		// Each request gets an opaque id that every log line it causes carries.
+		socket.onAny((event: unknown, ...args: unknown[]) => withRequestId(() => this.#onEvent(event, args)));
 		socket.on('disconnect', (reason) => this.#onDisconnect(reason));
 	}
 
@@ -59,7 +64,7 @@ export class SignalingSession {
 			this.#logger.debug({ event: typeof event === 'string' ? event.slice(0, 64) : typeof event }, 'dropped event without acknowledgement');
 			return;
 		}
-		const ack = last as AnyAck;
+		const ack = this.#observed(typeof event === 'string' && isMethod(event) ? event : null, last as AnyAck);
 		const payload = args.length > 1 ? args[0] : undefined;
 		if (typeof event !== 'string' || !isMethod(event)) {
 			ack(protocolError('unknown_method', 'unknown request'));
@@ -76,6 +81,19 @@ export class SignalingSession {
 				}
 			},
 		);
+	}
+
+	/** The acknowledgement, timed and reported to the observer once sent. */
+	#observed(method: RequestMethod | null, ack: AnyAck): AnyAck {
+		const observer = this.#deps.observer;
+		const startedAt = performance.now();
+		return (result) => {
+			ack(result);
+			const seconds = (performance.now() - startedAt) / 1000;
+			const code = result.ok ? null : result.error.code;
+			this.#logger.debug({ method, ms: Math.round(seconds * 10_000) / 10, code }, 'request answered');
+			observer?.emit('request', { method, seconds, code });
+		};
 	}
 
 	#enqueue(method: RequestMethod, payload: unknown, ack: AnyAck): void {
