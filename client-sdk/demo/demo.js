@@ -75,8 +75,11 @@
 	}
 
 	let bannerTimer;
-	function banner(text, kind = 'info', hideAfterMs) {
+	let bannerTopic = '';
+	/** Shows a message under the top bar; `topic` lets a later event clear its own message only. */
+	function banner(text, kind = 'info', hideAfterMs, topic = '') {
 		clearTimeout(bannerTimer);
+		bannerTopic = topic;
 		ui.banner.textContent = text;
 		ui.banner.className = `banner ${kind}`;
 		ui.banner.hidden = !text;
@@ -347,7 +350,8 @@
 		ui.waitingEmpty.hidden = peers.length > 0;
 		ui.waitingCount.hidden = peers.length === 0;
 		ui.waitingCount.textContent = String(peers.length);
-		if (peers.length > 0 && isHost()) banner(`${peers.length === 1 ? peers[0].displayName + ' is' : peers.length + ' people are'} waiting to be admitted.`, 'info', 5000);
+		if (peers.length > 0 && isHost()) banner(`${peers.length === 1 ? peers[0].displayName + ' is' : peers.length + ' people are'} waiting to be admitted.`, 'info', 8000, 'waiting');
+		else if (bannerTopic === 'waiting') banner('', 'info');
 	}
 
 	// --- Recording --------------------------------------------------------------------

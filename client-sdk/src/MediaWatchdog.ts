@@ -13,7 +13,7 @@ export interface MediaWatchdogHooks {
 
 /** @internal Timings, in ms. */
 export interface MediaWatchdogOptions {
-	/** How long a transport may stay 'disconnected' before it counts as lost (Chromium often recovers by itself from a short blip). Default 2000. */
+	/** How long a transport may stay 'disconnected' before it counts as lost (Chromium already waited a few seconds without an answer). Default 1000. */
 	graceMs?: number;
 	/** Time between ICE restarts while media is lost. Default 4000. */
 	restartEveryMs?: number;
@@ -45,7 +45,7 @@ export class MediaWatchdog {
 		this.#engine = engine;
 		this.#signal = signal;
 		this.#hooks = hooks;
-		this.#options = { graceMs: 2000, restartEveryMs: 4000, maxRestarts: 3, ...options };
+		this.#options = { graceMs: 1000, restartEveryMs: 4000, maxRestarts: 3, ...options };
 		engine.onConnectionStateChange = () => this.#check();
 	}
 

@@ -19,8 +19,12 @@ export interface QualityMonitorContext {
 /** Thresholds of {@link ConnectionQuality}: loss in percent, RTT in seconds, jitter in seconds. */
 const GOOD = { loss: 2, rtt: 0.25, jitter: 0.03 };
 const POOR = { loss: 10, rtt: 0.5, jitter: 0.1 };
-/** Samples in a row before raising quality again (lowering is immediate). */
+/** Samples in a row before raising quality again. */
 const RECOVERY_SAMPLES = 3;
+/** Samples in a row before lowering it: one lossy report is often a burst, not a weak link. */
+const DEGRADE_SAMPLES = 2;
+/** Samples ignored for degradation after media came back: loss reports still describe the outage. */
+const SETTLE_SAMPLES = 2;
 /** Samples in a row without a packet before a remote participant is 'lost'. */
 const LOST_SAMPLES = 2;
 
@@ -45,9 +49,12 @@ export class QualityMonitor {
 	#downCap = VideoQuality.High;
 	#downPaused = false;
 	#downBetter = 0;
+	#downWorse = 0;
 	#downPoorAtLow = 0;
 	#upLimit = VideoQuality.High;
 	#upBetter = 0;
+	#upWorse = 0;
+	#settling = 0;
 
 	constructor(context: QualityMonitorContext, intervalMs: number) {
 		this.#context = context;
@@ -65,6 +72,17 @@ export class QualityMonitor {
 		clearInterval(this.#layoutTimer);
 		this.#statsTimer = undefined;
 		this.#layoutTimer = undefined;
+	}
+
+	/**
+	 * Media just came back (reconnected): the next loss reports still count
+	 * the outage's gap, so they must not lower any layer.
+	 */
+	settle(): void {
+		this.#settling = SETTLE_SAMPLES;
+		this.#silentSamples.clear();
+		this.#downWorse = 0;
+		this.#upWorse = 0;
 	}
 
 	/** Adaptive stream: every received video re-checks the elements it is shown in. */
@@ -127,6 +145,10 @@ export class QualityMonitor {
 		else quality = grade([...outbound, ...inbound]);
 		if (local.setConnectionQuality(quality)) events.emit(RoomEvent.ConnectionQualityChanged, quality, local);
 		if (quality === ConnectionQuality.Lost || quality === ConnectionQuality.Unknown) return;
+		if (this.#settling > 0) {
+			this.#settling--;
+			return;
+		}
 		this.#degradeDownlink(inbound);
 		this.#degradeUplink(outbound);
 	}
@@ -137,15 +159,20 @@ export class QualityMonitor {
 		const loss = Math.max(...inbound.map((s) => s.packetLossPercent));
 		const target = layerFor(loss);
 		if (target < this.#downCap) {
-			this.#downCap = target;
 			this.#downBetter = 0;
+			if (++this.#downWorse >= DEGRADE_SAMPLES) {
+				this.#downCap = target;
+				this.#downWorse = 0;
+			}
 		} else if (target > this.#downCap) {
+			this.#downWorse = 0;
 			if (++this.#downBetter >= RECOVERY_SAMPLES) {
 				this.#downCap++;
 				this.#downBetter = 0;
 			}
 		} else {
 			this.#downBetter = 0;
+			this.#downWorse = 0;
 		}
 		// Already at the lowest layer and still losing: video gives way to audio.
 		this.#downPoorAtLow = this.#downCap === VideoQuality.Low && loss >= POOR.loss ? this.#downPoorAtLow + 1 : 0;
@@ -160,11 +187,20 @@ export class QualityMonitor {
 		if (video.length === 0) return;
 		const target = layerFor(Math.max(...video.map((s) => s.packetLossPercent)));
 		if (target < this.#upLimit) {
-			this.#upLimit = target;
 			this.#upBetter = 0;
-		} else if (target > this.#upLimit && ++this.#upBetter >= RECOVERY_SAMPLES) {
-			this.#upLimit++;
+			if (++this.#upWorse >= DEGRADE_SAMPLES) {
+				this.#upLimit = target;
+				this.#upWorse = 0;
+			}
+		} else if (target > this.#upLimit) {
+			this.#upWorse = 0;
+			if (++this.#upBetter >= RECOVERY_SAMPLES) {
+				this.#upLimit++;
+				this.#upBetter = 0;
+			}
+		} else {
 			this.#upBetter = 0;
+			this.#upWorse = 0;
 		}
 		this.#context.local.setUplinkLimit(this.#upLimit);
 	}

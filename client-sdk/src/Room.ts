@@ -440,8 +440,12 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		signal.on('reconnected', () => void this.#onReconnected());
 		signal.on('reconnectRefused', (error) => this.#end(DisconnectReason.ReconnectFailed, error));
 		if (typeof window !== 'undefined') {
-			// The browser says the network is back: retry media now rather than at the next tick.
-			const onOnline = (): void => this.#session?.watchdog.kick();
+			// The browser says the network is back: retry now rather than at the next backoff tick.
+			const onOnline = (): void => {
+				if (this.#ended || !this.#reconnect) return;
+				this.#session?.signal.reconnectNow();
+				this.#session?.watchdog.kick();
+			};
 			window.addEventListener('online', onOnline);
 			this.#cleanups.push(() => window.removeEventListener('online', onOnline));
 		}
@@ -503,6 +507,7 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		clearTimeout(this.#reconnectTimer);
 		this.#setState(ConnectionState.Connected);
 		this.#session?.monitor.start();
+		this.#session?.monitor.settle();
 		if (reconnect) this.emit(RoomEvent.Reconnected, { resumed, reason: reconnect.reason, durationMs: Date.now() - reconnect.since });
 	}
 

@@ -47,6 +47,8 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 	readonly #socket: TypedSocket;
 	#opened = false;
 	#closed = false;
+	/** Set while reconnectNow() restarts the socket, whose own events are then not a drop. */
+	#cycling = false;
 	#abortOpen: ((error: SdkError) => void) | undefined;
 
 	constructor(options: SignalClientOptions) {
@@ -72,7 +74,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 			},
 		});
 		this.#socket.on('disconnect', (reason) => {
-			if (this.#closed) return;
+			if (this.#closed || this.#cycling) return;
 			this.emit('disconnected', reason, this.#socket.active);
 		});
 		this.#socket.on('connect', () => {
@@ -163,6 +165,21 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 	 */
 	dropTransport(): void {
 		this.#socket.io.engine?.close();
+	}
+
+	/**
+	 * While reconnecting: try now instead of waiting for the backoff timer
+	 * (the browser just said the network is back).
+	 */
+	reconnectNow(): void {
+		if (this.#closed || !this.#opened || this.#socket.connected) return;
+		this.#cycling = true;
+		try {
+			this.#socket.disconnect();
+		} finally {
+			this.#cycling = false;
+		}
+		this.#socket.connect();
 	}
 
 	/** Closes the connection for good. Idempotent. */

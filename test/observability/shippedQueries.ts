@@ -49,10 +49,10 @@ export function dashboardQueries(): ShippedQuery[] {
 			}
 		};
 		visit((json['panels'] as Panel[]) ?? []);
-		const variables = ((json['templating'] as { list?: { name: string; type: string; definition?: string }[] })?.list ?? []).filter((v) => v.type === 'query');
+		const variables = ((json['templating'] as { list?: { name: string; type: string; query?: unknown }[] })?.list ?? []).filter((v) => v.type === 'query');
 		for (const variable of variables) {
 			// label_values(selector, label): the selector must return series.
-			const match = /^label_values\((.+),\s*\w+\)$/.exec(variable.definition ?? '');
+			const match = /^label_values\((.+),\s*\w+\)$/.exec(typeof variable.query === 'string' ? variable.query : '');
 			if (!match) throw new Error(`${file}: variable ${variable.name} is not a label_values() query`);
 			out.push({ where: `${file} › variable ${variable.name}`, expr: match[1]! });
 		}

@@ -30,13 +30,33 @@ export async function openDemo(
 	baseUrl: string,
 	room: string,
 	role: Role,
-	options: { name?: string; sub?: string; waitState?: string } = {},
+	options: {
+		name?: string;
+		sub?: string;
+		waitState?: string;
+		/** Demo page to open (default '/demo/'; also '/demo/grand-round.html', '/demo/device.html'). */
+		path?: string;
+		/** Window size (default puppeteer's 800x600). */
+		viewport?: { width: number; height: number };
+		/** Runs before the page loads (e.g. to install test instrumentation). */
+		beforeLoad?: (page: Page) => Promise<void>;
+	} = {},
 ): Promise<DemoParticipant> {
 	const token = await mintToken({ room, role, name: options.name ?? `Dr ${role}`, ...(options.sub ? { sub: options.sub } : {}) });
 	const page = await browser.newPage();
-	await page.goto(`${baseUrl}/demo/?room=${encodeURIComponent(room)}#token=${encodeURIComponent(token)}`);
+	if (options.viewport) await page.setViewport(options.viewport);
+	if (options.beforeLoad) await options.beforeLoad(page);
+	await page.goto(`${baseUrl}${options.path ?? '/demo/'}?room=${encodeURIComponent(room)}#token=${encodeURIComponent(token)}`);
 	const wanted = options.waitState ?? 'joined';
-	await page.waitForFunction((state) => (globalThis as unknown as { demo?: { state: string } }).demo?.state === state, { timeout: 20_000 }, wanted);
+	try {
+		await page.waitForFunction((state) => (globalThis as unknown as { demo?: { state: string } }).demo?.state === state, { timeout: 20_000 }, wanted);
+	} catch (error) {
+		const seen = await page.evaluate(() => {
+			const demo = (globalThis as unknown as { demo?: { state: string; error: unknown; log: unknown[] } }).demo;
+			return JSON.stringify({ state: demo?.state, error: demo?.error, log: demo?.log.slice(-5) });
+		});
+		throw new Error(`the demo page did not reach "${wanted}": ${seen}; console errors: ${browser.errors.join(' | ')}`, { cause: error });
+	}
 	const peerId = await page.evaluate(() => (globalThis as unknown as { demo: { room: { localParticipant: { id: string } } } }).demo.room.localParticipant.id);
 	const stats = () =>
 		page.evaluate(async () => (await (globalThis as unknown as { demo: { room: { getTrackStats(): Promise<unknown> } } }).demo.room.getTrackStats()) as ReceivedTrack[]);

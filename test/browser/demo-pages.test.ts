@@ -1,0 +1,117 @@
+import { expect } from 'chai';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { openDemo, waitForMediaFrom, type DemoParticipant } from '../support/demoPage.js';
+import { waitFor } from '../support/processes.js';
+import { saveScreenshot } from '../support/screenshots.js';
+import { startSfu, type TestSfu } from '../support/sfu.js';
+
+type PageWindow = { demo: { state: string; presenterId?: string | null; stats?: Record<string, { frameWidth: number; framesPerSecond: number; bitrate: number }>; renderRecording?(r: unknown): void } };
+
+const VIEWPORT = { width: 1280, height: 760 };
+
+/**
+ * The three demo pages as a person sees them: a consult (host controls with a
+ * patient in the waiting room, then three participants), the grand-round
+ * viewer, and the device-stream monitor. Saves a PNG of each to
+ * .test-output/screenshots/ and checks the pages logged no console errors.
+ */
+describe('browser: the demo portal pages', function () {
+	this.timeout(90_000);
+	let sfu: TestSfu;
+	let browser: TestBrowser;
+	const room = 'ward-7-consult';
+
+	before(async () => {
+		sfu = await startSfu({ LOG_LEVEL: 'warn' });
+		browser = await launchBrowser();
+	});
+
+	after(async () => {
+		await browser?.close();
+		await sfu?.close();
+	});
+
+	let host: DemoParticipant;
+	let clinician: DemoParticipant;
+	let patient: DemoParticipant;
+
+	it('consult: the host admits a waiting patient from the waiting-room panel', async () => {
+		host = await openDemo(browser, sfu.url, room, 'host', { name: 'Dr. Amara Osei', viewport: VIEWPORT });
+		clinician = await openDemo(browser, sfu.url, room, 'clinician', { name: 'Dr. Lena Fischer', viewport: VIEWPORT });
+		patient = await openDemo(browser, sfu.url, room, 'patient', { name: 'Jonas Weber', viewport: VIEWPORT, waitState: 'waiting' });
+		await host.page.waitForSelector(`#waiting-list li[data-peer-id="${patient.peerId}"] button.primary`, { timeout: 10_000 });
+		await waitForMediaFrom(host, clinician);
+		await saveScreenshot(patient.page, 'consult-patient-waiting');
+		await saveScreenshot(host.page, 'consult-host-waiting-patient');
+		expect(await host.page.$eval('#waiting-count', (el) => el.textContent)).to.equal('1');
+
+		await host.page.click(`#waiting-list li[data-peer-id="${patient.peerId}"] button.primary`);
+		await patient.page.waitForFunction(() => (globalThis as unknown as PageWindow).demo.state === 'joined', { timeout: 15_000, polling: 100 });
+		await waitForMediaFrom(host, patient);
+		await waitForMediaFrom(patient, host);
+		await waitForMediaFrom(patient, clinician);
+		expect(await host.page.$$eval('#grid .tile', (tiles) => tiles.length)).to.equal(3);
+		await saveScreenshot(host.page, 'consult-host-three-participants');
+		await saveScreenshot(patient.page, 'consult-patient');
+	});
+
+	it('consult: the recording banner and consent prompt (UI preview until the server records)', async () => {
+		await patient.page.evaluate(() =>
+			(globalThis as unknown as PageWindow).demo.renderRecording!({ recordingId: 'preview', active: true, consentRequired: true, recordedPeerIds: [] }),
+		);
+		expect(await patient.page.$eval('#recording', (el) => (el as HTMLElement).hidden)).to.equal(false);
+		expect(await patient.page.$eval('#consent', (el) => (el as HTMLElement).hidden)).to.equal(false);
+		await saveScreenshot(patient.page, 'consult-recording-consent');
+		await patient.page.evaluate(() =>
+			(globalThis as unknown as PageWindow).demo.renderRecording!({ recordingId: 'preview', active: false, consentRequired: false, recordedPeerIds: [] }),
+		);
+	});
+
+	it('grand round: an observer watches the presenter large and can pin another', async () => {
+		const viewer = await openDemo(browser, sfu.url, room, 'observer', { name: 'Resident', path: '/demo/grand-round.html', viewport: VIEWPORT });
+		await waitForMediaFrom(viewer, host);
+		await waitFor(
+			() => viewer.page.evaluate(() => document.querySelectorAll('#presenters li').length === 4),
+			10_000,
+			'three presenters and "follow the speaker" in the list',
+		);
+		await viewer.page.click(`#presenters li[data-peer-id="${clinician.peerId}"]`);
+		await waitFor(() => viewer.page.evaluate((id) => (globalThis as unknown as PageWindow).demo.presenterId === id, clinician.peerId), 5000, 'the pinned presenter');
+		// The stage decodes the presenter at a large size.
+		await waitFor(
+			async () => ((await viewer.inbound(clinician.peerId, 'video'))?.frameWidth ?? 0) >= 640,
+			15_000,
+			'the presenter in a high layer',
+		);
+		expect((await viewer.stats()).filter((t) => t.direction === 'outbound')).to.deep.equal([]);
+		await saveScreenshot(viewer.page, 'grand-round-viewer');
+		await viewer.page.close();
+	});
+
+	it('device monitor: a device stream shown large with its resolution, frame rate and bitrate', async () => {
+		await patient.page.close();
+		await clinician.page.close();
+		const device = await openDemo(browser, sfu.url, room, 'device', { name: 'Endoscopy tower 2' });
+		const monitor = await openDemo(browser, sfu.url, room, 'clinician', { name: 'Dr. Lena Fischer (monitor)', path: '/demo/device.html', viewport: VIEWPORT });
+		await monitor.page.waitForSelector('#device-grid .tile.device', { timeout: 15_000 });
+		const stats = await waitFor(
+			() =>
+				monitor.page.evaluate(() => {
+					const all = Object.values((globalThis as unknown as PageWindow).demo.stats ?? {});
+					return all.find((s) => s.frameWidth > 0 && s.framesPerSecond > 0 && s.bitrate > 0) ?? null;
+				}),
+			15_000,
+			'device stream statistics',
+		);
+		expect(stats.frameWidth).to.be.greaterThan(0);
+		// The monitor receives the device stream only, not the host's camera.
+		const inbound = (await monitor.stats()).filter((t) => t.direction === 'inbound');
+		expect(inbound.map((t) => t.source)).to.deep.equal(['device']);
+		expect(inbound[0]!.participantId).to.equal(device.peerId);
+		await saveScreenshot(monitor.page, 'device-monitor');
+	});
+
+	it('no page logged a console error', () => {
+		expect(browser.errors).to.deep.equal([]);
+	});
+});
