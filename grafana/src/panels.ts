@@ -80,7 +80,7 @@ function targets(queries: Query[], table: boolean): Record<string, unknown>[] {
 	}));
 }
 
-function defaults(spec: PanelBase, custom: Record<string, unknown> | null): Record<string, unknown> {
+function defaults(spec: PanelSpec, custom: Record<string, unknown> | null): Record<string, unknown> {
 	return {
 		...(custom ? { custom } : {}),
 		unit: spec.unit ?? 'short',
