@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { ROUTER_MEDIA_CODECS } from '../worker-config/index.js';
 import { TokenVerifier } from './auth/index.js';
 import type { ServerConfig } from './config/index.js';
-import { HttpServer, registerDemoRoutes, registerRecordingRoutes, type HealthReport, type Readiness } from './http/index.js';
+import { HttpServer, registerDemoRoutes, registerIngestRoutes, registerRecordingRoutes, type HealthReport, type Readiness } from './http/index.js';
 import { SigningKey } from './integrity/index.js';
+import { IngestService } from './ingest/index.js';
 import { RecordingService, resolveFfmpeg, resolveFfprobe } from './recording/index.js';
 import { assertWorkerBinary, WorkerPool } from './media/index.js';
 import { configureLogging, moduleLogger, type Logger } from './observability/index.js';
@@ -45,6 +46,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	#http: HttpServer | null = null;
 	#verifier: TokenVerifier | null = null;
 	#recordings: RecordingService | null = null;
+	#ingest: IngestService | null = null;
 	#closing: Promise<void> | null = null;
 
 	static async start(config: ServerConfig, rootLogger: Logger): Promise<SfuServer> {
@@ -117,6 +119,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		);
 
 		this.#recordings = this.#createRecordingService(rootLogger);
+		this.#ingest = this.#createIngestService(rootLogger);
 
 		this.#http = new HttpServer(
 			{ host: config.http.host, port: config.http.port },
@@ -137,12 +140,13 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 				corsOrigins: config.signaling.corsOrigins,
 				defaultWaitingRoom: config.rooms.waitingRoom,
 			},
-			{ rooms: this.#rooms, recordings: this.#recordings, verifier },
+			{ rooms: this.#rooms, recordings: this.#recordings, ingest: this.#ingest, verifier },
 			moduleLogger(rootLogger, 'signaling'),
 		);
 		if (this.#recordings) {
 			registerRecordingRoutes(this.#http.app, { recordings: this.#recordings, rooms: this.#rooms, verifier, logger: moduleLogger(rootLogger, 'http.recordings') });
 		}
+		registerIngestRoutes(this.#http.app, { ingest: this.#ingest, rooms: this.#rooms, verifier });
 		if (config.signaling.engine === 'uws') await this.#signaling.attachUws(config.http.host, config.signaling.uwsPort);
 		else this.#signaling.attach(this.#http.server);
 		const signaling = this.#signaling;
@@ -192,6 +196,26 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		});
 	}
 
+	#createIngestService(rootLogger: Logger): IngestService {
+		const config = this.#config;
+		let ffmpeg: string | null = null;
+		try {
+			ffmpeg = resolveFfmpeg(config.recording.ffmpegPath);
+		} catch {
+			// Push ingest still works; pulling sources says why it cannot.
+		}
+		const announcedIp = config.ingest.announcedIp ?? config.webrtc.announcedIp;
+		return new IngestService({
+			ffmpeg,
+			ffprobe: ffmpeg ? resolveFfprobe(ffmpeg) : null,
+			...(config.ingest.fileRoot ? { fileRoot: path.resolve(config.ingest.fileRoot) } : {}),
+			maxSourcesPerRoom: config.ingest.maxSourcesPerRoom,
+			listenIp: config.ingest.listenIp ?? config.webrtc.listenIp,
+			...(announcedIp ? { announcedIp } : {}),
+			logger: moduleLogger(rootLogger, 'ingest'),
+		});
+	}
+
 	/** The HTTP port actually bound (differs from config when it asked for 0). */
 	get port(): number {
 		if (!this.#http) throw new Error('server is not started');
@@ -206,6 +230,11 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	get rooms(): RoomRegistry {
 		if (!this.#rooms) throw new Error('server is not started');
 		return this.#rooms;
+	}
+
+	get ingest(): IngestService {
+		if (!this.#ingest) throw new Error('server is not started');
+		return this.#ingest;
 	}
 
 	/** Null when ffmpeg is missing. */
@@ -250,6 +279,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			this.#logger.info('closing');
 			// Seal recordings first: their last segments must reach the manifest.
 			await this.#recordings?.close();
+			this.#ingest?.close();
 			this.#rooms?.close();
 			await this.#signaling?.close();
 			await this.#http?.close();

@@ -39,7 +39,19 @@ export const ROUTER_MEDIA_CODECS: types.RtpCodecCapability[] = [
 		},
 	},
 	{
-		// High profile, level 5.1: 1080p60 from endoscopy towers and OR cameras.
+		// Main profile, level 5.0: 1080p60 device streams that browsers can negotiate.
+		kind: 'video',
+		mimeType: 'video/H264',
+		clockRate: 90000,
+		parameters: {
+			'packetization-mode': 1,
+			'profile-level-id': '4d0032',
+			'level-asymmetry-allowed': 1,
+			'x-google-start-bitrate': 1000,
+		},
+	},
+	{
+		// High profile, level 5.1: for non-browser consumers (recorders, other SFUs).
 		kind: 'video',
 		mimeType: 'video/H264',
 		clockRate: 90000,

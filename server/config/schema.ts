@@ -152,6 +152,18 @@ export const ServerConfigSchema = z
 				minFreeMb: z.number().int().min(0).max(1_000_000).default(512),
 			})
 			.prefault({}),
+		ingest: z
+			.object({
+				/** Local files may be pulled only from under this folder; unset disables file sources. */
+				fileRoot: z.string().min(1).optional(),
+				/** Pulled sources per room. Default 4. */
+				maxSourcesPerRoom: z.number().int().min(0).max(64).default(4),
+				/** Where push-ingest endpoints listen. Default: webrtc.listenIp. */
+				listenIp: z.string().min(1).optional(),
+				/** Address devices are told to send to. Default: webrtc.announcedIp. */
+				announcedIp: z.string().min(1).optional(),
+			})
+			.prefault({}),
 		/** Ed25519 key that signs recording manifests. Default `<dataDir>/keys/signing-ed25519.pem` (created). */
 		signingKeyFile: z.string().min(1).optional(),
 		log: z

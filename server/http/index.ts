@@ -7,3 +7,5 @@ export { registerDemoRoutes } from './demo.js';
 export type { DemoRoutesOptions } from './demo.js';
 export { registerRecordingRoutes } from './recordings.js';
 export type { RecordingRoutesDeps } from './recordings.js';
+export { registerIngestRoutes } from './ingests.js';
+export type { IngestRoutesDeps } from './ingests.js';

@@ -1,13 +1,13 @@
 import send from '@fastify/send';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AuthError, type ApiClaims, type TokenVerifier } from '../auth/index.js';
+import type { ApiClaims, TokenVerifier } from '../auth/index.js';
 import { SfuError } from '../errors.js';
 import type { Logger } from '../observability/index.js';
 import { MANIFEST_FILE, type RecordingService } from '../recording/index.js';
 import type { RoomRegistry } from '../rooms/index.js';
 import { RoomIdSchema } from '../signaling/protocol.js';
-import { errorBody } from './errors.js';
+import { bearerGuard, mayManage } from './apiAuth.js';
 
 export interface RecordingRoutesDeps {
 	recordings: RecordingService;
@@ -21,20 +21,6 @@ const RoomParams = z.object({ room: RoomIdSchema });
 const IdParams = z.object({ id: z.string().min(1).max(64) });
 const ListQuery = z.strictObject({ room: RoomIdSchema.optional() });
 
-const STATUS_BY_CODE: Record<string, number> = {
-	not_found: 404,
-	forbidden: 403,
-	invalid_state: 409,
-	room_closed: 409,
-	unavailable: 503,
-	invalid_request: 400,
-};
-
-/** Who may act on a room's recordings: admins, and that room's host. */
-function mayManage(claims: ApiClaims, roomId: string): boolean {
-	return claims.role === 'admin' || (claims.role === 'host' && claims.room === roomId);
-}
-
 /**
  * REST for recordings: start / stop (host of the room or admin), list, read
  * the manifest, download files with HTTP ranges, finalize, delete (admin).
@@ -43,29 +29,7 @@ function mayManage(claims: ApiClaims, roomId: string): boolean {
 export function registerRecordingRoutes(app: FastifyInstance, deps: RecordingRoutesDeps): void {
 	const { recordings, rooms, verifier } = deps;
 
-	const authenticate = async (request: FastifyRequest): Promise<ApiClaims> => {
-		const header = request.headers.authorization ?? '';
-		const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
-		try {
-			return await verifier.verifyApi(match?.[1]);
-		} catch (error) {
-			if (error instanceof AuthError) throw new HttpError(401, error.code === 'auth_missing_token' ? 'unauthorized' : error.code, error.message);
-			throw error;
-		}
-	};
-
-	const guard = <T>(handler: (request: FastifyRequest, reply: FastifyReply, claims: ApiClaims) => Promise<T>) => {
-		return async (request: FastifyRequest, reply: FastifyReply): Promise<T | FastifyReply> => {
-			try {
-				return await handler(request, reply, await authenticate(request));
-			} catch (error) {
-				if (error instanceof HttpError) return reply.code(error.status).send(errorBody(error.code, error.message));
-				if (error instanceof SfuError) return reply.code(STATUS_BY_CODE[error.code] ?? 400).send(errorBody(error.code, error.message));
-				if (error instanceof z.ZodError) return reply.code(400).send(errorBody('invalid_request', error.issues[0]?.message ?? 'invalid request'));
-				throw error;
-			}
-		};
-	};
+	const guard = bearerGuard(verifier);
 
 	/** The recording's room, checked against the caller; unknown ids and foreign rooms look the same. */
 	const recordingFor = (id: string, claims: ApiClaims) => {
@@ -156,14 +120,4 @@ export function registerRecordingRoutes(app: FastifyInstance, deps: RecordingRou
 			return reply.code(result.statusCode).headers(result.headers).send(result.stream);
 		}),
 	);
-}
-
-class HttpError extends Error {
-	constructor(
-		readonly status: number,
-		readonly code: string,
-		message: string,
-	) {
-		super(message);
-	}
 }

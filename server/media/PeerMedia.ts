@@ -1,9 +1,13 @@
 import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import type { types } from 'mediasoup';
 import { SfuError } from '../errors.js';
 import type { Logger } from '../observability/index.js';
 import type { Source, TransportParams } from '../signaling/protocol.js';
 import type { RoomMedia, RoomRouter } from './RoomMedia.js';
+import { IngestStream, type IngestEndpoint, type IngestInput } from './IngestStream.js';
+
+export type { IngestEndpoint, IngestInput, IngestStreamEndpoint } from './IngestStream.js';
 
 export interface PeerMediaOptions {
 	/** Producers this peer may hold at once. */
@@ -50,6 +54,8 @@ export type PeerMediaEvents = {
 	consumerpause: [consumer: PeerConsumer];
 	consumerresume: [consumer: PeerConsumer];
 	consumerlayerschange: [consumer: PeerConsumer, layers: types.ConsumerLayers | undefined];
+	/** mediasoup's view of a consumer's quality changed (0..10). */
+	consumerscore: [consumer: PeerConsumer, score: types.ConsumerScore];
 };
 
 /**
@@ -65,6 +71,7 @@ export class PeerMedia extends EventEmitter<PeerMediaEvents> {
 	readonly #transports = new Map<string, PeerTransport>();
 	readonly #producers = new Map<string, PeerProducer>();
 	readonly #consumers = new Map<string, PeerConsumer>();
+	readonly #ingests = new Map<string, IngestStream>();
 	#closed = false;
 
 	constructor(peerId: string, room: RoomMedia, home: RoomRouter, options: PeerMediaOptions, logger: Logger) {
@@ -170,6 +177,69 @@ export class PeerMedia extends EventEmitter<PeerMediaEvents> {
 		return producer;
 	}
 
+	/**
+	 * Push ingest: opens one endpoint per kind (see IngestStream) and adopts
+	 * its producer as this peer's `device` producer.
+	 */
+	async createIngest(input: IngestInput): Promise<{ endpoint: IngestEndpoint; producers: PeerProducer[] }> {
+		this.#assertOpen();
+		if (this.#producers.size + input.kinds.length > this.#options.maxProducers) {
+			throw new SfuError('limit_exceeded', `at most ${this.#options.maxProducers} producers per peer`);
+		}
+		for (const other of this.#producers.values()) {
+			if (other.appData.source === 'device' && input.kinds.includes(other.kind)) throw new SfuError('invalid_state', `a device ${other.kind} stream already exists; close it first`);
+		}
+		const key = input.srtp ? randomBytes(30).toString('base64') : null;
+		const opened: IngestStream[] = [];
+		try {
+			for (const kind of input.kinds) {
+				const stream = await IngestStream.open(this.home.router, { peerId: this.peerId, kind, input, srtpKey: key });
+				opened.push(stream);
+				this.#adoptIngest(stream);
+			}
+		} catch (error) {
+			for (const stream of opened) stream.close();
+			throw error;
+		}
+		return {
+			endpoint: { streams: opened.map((s) => s.endpoint), ...(key ? { srtp: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80' as const, keyBase64: key } } : {}) },
+			producers: opened.map((s) => s.producer),
+		};
+	}
+
+	/**
+	 * Reopens an ingest endpoint on the same port with a fresh producer: a
+	 * comedia transport locks onto the first sender's address, so a restarted
+	 * encoder (new source port) is heard only after this. Returns the new producer.
+	 */
+	async rebindIngest(producerId: string): Promise<PeerProducer> {
+		const stream = this.#ingests.get(producerId);
+		if (!stream) throw new SfuError('not_found', 'no such ingest stream');
+		this.#ingests.delete(producerId);
+		const fresh = await stream.reopen(this.home.router);
+		this.#adoptIngest(fresh);
+		return fresh.producer;
+	}
+
+	/** The ingest endpoint behind a device producer, if it is one. */
+	ingestOf(producerId: string): IngestStream | undefined {
+		return this.#ingests.get(producerId);
+	}
+
+	#adoptIngest(stream: IngestStream): void {
+		const producer = stream.producer;
+		this.#ingests.set(producer.id, stream);
+		this.#producers.set(producer.id, producer);
+		producer.observer.once('close', () => {
+			this.#producers.delete(producer.id);
+			if (this.#ingests.get(producer.id) === stream) {
+				this.#ingests.delete(producer.id);
+				stream.close();
+			}
+		});
+		producer.on('transportclose', () => this.emit('producerclose', producer));
+	}
+
 	producer(producerId: string): PeerProducer {
 		const producer = this.#producers.get(producerId);
 		if (!producer) throw new SfuError('not_found', 'no such producer');
@@ -211,6 +281,7 @@ export class PeerMedia extends EventEmitter<PeerMediaEvents> {
 		consumer.on('producerpause', () => this.emit('consumerpause', consumer));
 		consumer.on('producerresume', () => this.emit('consumerresume', consumer));
 		consumer.on('layerschange', (layers) => this.emit('consumerlayerschange', consumer, layers));
+		consumer.on('score', (score) => this.emit('consumerscore', consumer, score));
 		return consumer;
 	}
 
@@ -235,7 +306,9 @@ export class PeerMedia extends EventEmitter<PeerMediaEvents> {
 		if (this.#closed) return;
 		this.#closed = true;
 		for (const transport of this.#transports.values()) transport.close();
+		for (const stream of this.#ingests.values()) stream.close();
 		this.#transports.clear();
+		this.#ingests.clear();
 		this.#producers.clear();
 		this.#consumers.clear();
 	}

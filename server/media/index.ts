@@ -3,7 +3,8 @@ export type { PoolWorker, PoolWorkerAppData, WebRtcServerOptions, WorkerPoolEven
 export { RoomMedia } from './RoomMedia.js';
 export type { RoomMediaEvents, RoomMediaOptions, RoomRouter } from './RoomMedia.js';
 export { PeerMedia } from './PeerMedia.js';
-export type { ConsumerAppData, PeerConsumer, PeerMediaEvents, PeerMediaOptions, PeerProducer, ProducerAppData, TransportAppData } from './PeerMedia.js';
+export { IngestStream } from './IngestStream.js';
+export type { ConsumerAppData, IngestEndpoint, IngestInput, IngestStreamEndpoint, PeerConsumer, PeerMediaEvents, PeerMediaOptions, PeerProducer, ProducerAppData, TransportAppData } from './PeerMedia.js';
 export { addCounts, countRouter, emptyCounts } from './MediaCounts.js';
 export type { MediaCounts } from './MediaCounts.js';
 export { assertWorkerBinary } from './workerBinary.js';

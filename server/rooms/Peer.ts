@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import { canConsume, canPublish } from '../auth/index.js';
 import { SfuError } from '../errors.js';
-import type { PeerConsumer, PeerMedia, PeerProducer } from '../media/index.js';
+import type { IngestEndpoint, PeerConsumer, PeerMedia, PeerProducer } from '../media/index.js';
 import type { NotificationMap, NotificationName, PeerInfo, ProducerInfo, Role, Source } from '../signaling/protocol.js';
 import { consumerPriority } from '../../worker-config/index.js';
 
@@ -140,6 +140,23 @@ export class Peer extends EventEmitter<PeerEvents> {
 		const producer = await this.media.produce(input);
 		this.emit('producernew', producer);
 		return producer;
+	}
+
+	/** Push ingest: where a device encoder should send; the producers join the room now. */
+	async createIngest(input: Parameters<PeerMedia['createIngest']>[0]): Promise<IngestEndpoint> {
+		if (!canPublish(this.role, 'device')) throw new SfuError('forbidden', `role ${this.role} may not publish a device stream`);
+		const { endpoint, producers } = await this.media.createIngest(input);
+		for (const producer of producers) this.emit('producernew', producer);
+		return endpoint;
+	}
+
+	/** Reopens a push-ingest stream for a restarted encoder; others see the old producer close and a new one appear. */
+	async rebindIngest(producerId: string): Promise<PeerProducer> {
+		const old = this.media.producer(producerId);
+		const fresh = await this.media.rebindIngest(producerId);
+		this.emit('producerclose', old);
+		this.emit('producernew', fresh);
+		return fresh;
 	}
 
 	closeProducer(producerId: string): PeerProducer {

@@ -235,6 +235,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		media.on('consumerclose', (consumer) => peer.notify('consumerClosed', { consumerId: consumer.id, producerId: consumer.producerId }));
 		media.on('consumerpause', (consumer) => peer.notify('consumerPaused', { consumerId: consumer.id }));
 		media.on('consumerresume', (consumer) => peer.notify('consumerResumed', { consumerId: consumer.id }));
+		media.on('consumerscore', (consumer, score) => peer.notify('consumerScore', { consumerId: consumer.id, score: score.score, producerScore: score.producerScore }));
 		media.on('consumerlayerschange', (consumer, layers) =>
 			peer.notify('consumerLayersChanged', {
 				consumerId: consumer.id,

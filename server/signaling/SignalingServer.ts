@@ -4,6 +4,7 @@ import { Server } from 'socket.io';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AuthError, type TokenVerifier } from '../auth/index.js';
 import type { Logger } from '../observability/index.js';
+import type { IngestService } from '../ingest/index.js';
 import type { RecordingService } from '../recording/index.js';
 import type { RoomRegistry } from '../rooms/index.js';
 import { HandshakeAuthSchema, type ClientToServerEvents, type ServerToClientEvents, type TransportParams } from './protocol.js';
@@ -30,6 +31,7 @@ export interface SignalingOptions {
 export interface SignalingDeps {
 	rooms: RoomRegistry;
 	recordings: RecordingService | null;
+	ingest: IngestService;
 	verifier: TokenVerifier;
 }
 
@@ -92,6 +94,7 @@ export class SignalingServer {
 			new SignalingSession(socket, {
 				rooms: deps.rooms,
 				recordings: deps.recordings,
+				ingest: deps.ingest,
 				rateLimiter,
 				defaultWaitingRoom: options.defaultWaitingRoom,
 				iceServers: options.iceServers ?? (() => []),

@@ -1,6 +1,7 @@
 import type { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Logger } from '../observability/index.js';
 import { withRequestId } from '../observability/index.js';
+import type { IngestService } from '../ingest/index.js';
 import type { RecordingService } from '../recording/index.js';
 import type { RoomRegistry } from '../rooms/index.js';
 import { protocolError, toProtocolError } from './errors.js';
@@ -13,6 +14,7 @@ import type { SfuSocket } from './types.js';
 export interface SignalingSessionDeps {
 	rooms: RoomRegistry;
 	recordings: RecordingService | null;
+	ingest: IngestService;
 	rateLimiter: RateLimiterMemory;
 	defaultWaitingRoom: boolean;
 	iceServers: () => TransportParams['iceServers'];
@@ -47,6 +49,7 @@ export class SignalingSession {
 			channel: new SocketChannel(socket),
 			rooms: deps.rooms,
 			recordings: deps.recordings,
+				ingest: deps.ingest,
 			defaultWaitingRoom: deps.defaultWaitingRoom,
 			iceServers: deps.iceServers,
 			room: null,

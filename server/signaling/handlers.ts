@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { types } from 'mediasoup';
 import type { JoinClaims } from '../auth/index.js';
 import { AuthError, canModerate } from '../auth/index.js';
+import type { IngestService } from '../ingest/index.js';
 import type { RecordingService } from '../recording/index.js';
 import { SfuError } from '../errors.js';
 import { admitPeer, denyPeer, endRoom, mutePeer, removePeer, type Peer, type PeerChannel, type Room, type RoomRegistry } from '../rooms/index.js';
@@ -16,6 +17,7 @@ export interface SessionContext {
 	readonly defaultWaitingRoom: boolean;
 	/** ICE servers handed to clients with each transport (TURN lands here). */
 	readonly iceServers: () => TransportParams['iceServers'];
+	readonly ingest: IngestService;
 	/** Null when this node records nothing (no ffmpeg). */
 	readonly recordings: RecordingService | null;
 	room: Room | null;
@@ -207,6 +209,25 @@ export const handlers: { [M in RequestMethod]: Handler<M> } = {
 		const { room, peer } = joined(ctx);
 		if (!canModerate(peer.role)) throw new SfuError('forbidden', 'only the host may stop a recording');
 		return { recordingId: (await recordingsOf(ctx).stop(room.id)).id };
+	},
+
+	async createIngest(ctx, request) {
+		const { peer } = joined(ctx);
+		return ctx.ingest.createEndpoint(peer, { ...(request.kinds ? { kinds: request.kinds } : {}), ...(request.srtp !== undefined ? { srtp: request.srtp } : {}) });
+	},
+
+	async addIngestSource(ctx, { url, name }) {
+		const { room, peer } = joined(ctx);
+		if (!canModerate(peer.role)) throw new SfuError('forbidden', 'only the host may add a device source');
+		const status = await ctx.ingest.addSource(room, { url, ...(name ? { name } : {}) });
+		return { ingestId: status.ingestId };
+	},
+
+	async removeIngestSource(ctx, { ingestId }) {
+		const { room, peer } = joined(ctx);
+		if (!canModerate(peer.role)) throw new SfuError('forbidden', 'only the host may remove a device source');
+		ctx.ingest.removeSource(room, ingestId);
+		return OK;
 	},
 
 	async setRecordingConsent(ctx, { consent }) {

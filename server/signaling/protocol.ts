@@ -210,6 +210,22 @@ export const RequestSchemas = {
 	stopRecording: z.strictObject({}),
 	/** A participant's consent to be recorded; withdrawing stops recording their tracks. */
 	setRecordingConsent: z.strictObject({ consent: z.boolean() }),
+	// Device streams.
+	/**
+	 * Push ingest (role device, or host/clinician for a device in their room):
+	 * where a hardware encoder should send RTP. Default: video only, no SRTP.
+	 */
+	createIngest: z.strictObject({
+		kinds: z.array(z.enum(['audio', 'video'])).min(1).max(2).optional(),
+		srtp: z.boolean().optional(),
+	}),
+	/** Pull ingest (host): the server pulls an RTSP / SRT / HTTP(S) / HLS source into the room. */
+	addIngestSource: z.strictObject({
+		url: z.string().min(1).max(2048),
+		/** Shown to participants as the device's name. */
+		name: z.string().min(1).max(64).optional(),
+	}),
+	removeIngestSource: z.strictObject({ ingestId: IdSchema }),
 } as const;
 
 export type RequestMethod = keyof typeof RequestSchemas;
@@ -317,7 +333,30 @@ export interface ResponseMap {
 	startRecording: { recordingId: string };
 	stopRecording: { recordingId: string };
 	setRecordingConsent: Record<string, never>;
+	createIngest: IngestEndpointInfo;
+	addIngestSource: { ingestId: string };
+	removeIngestSource: Record<string, never>;
 }
+
+/** Where a device encoder sends its RTP (see README: device ingest). */
+export interface IngestEndpointInfo {
+	streams: {
+		kind: 'audio' | 'video';
+		producerId: string;
+		ip: string;
+		port: number;
+		rtcpPort: number;
+		payloadType: number;
+		ssrc: number;
+		codec: { mimeType: string; clockRate: number; channels?: number; parameters: Record<string, string | number> };
+	}[];
+	srtp?: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80'; keyBase64: string };
+	/** An SDP describing the streams, for senders that take one (ffmpeg, GStreamer). */
+	sdp: string;
+}
+
+/** A pulled device source's state. */
+export type IngestState = 'connecting' | 'live' | 'retrying' | 'failed' | 'stopped';
 export type ResponseOf<M extends RequestMethod> = ResponseMap[M];
 
 // --- Notifications (server → client) -----------------------------------------
@@ -361,6 +400,24 @@ export interface NotificationMap {
 		error?: { code: string; message: string };
 	};
 	roomClosed: { reason: 'ended_by_host' | 'server_shutdown' | 'closed' };
+	/** To everyone: a pulled device source changed state. */
+	ingestState: {
+		ingestId: string;
+		/** The server-side participant that carries the source's producers. */
+		peerId: string;
+		name: string;
+		state: IngestState;
+		/** Why it is retrying or failed. */
+		reason?: string;
+		/** Retry number and when the next try happens (ms from now). */
+		attempt?: number;
+		retryInMs?: number;
+	};
+	/**
+	 * To a viewer: the quality of one consumer (0..10). A device stream is
+	 * never downscaled; a low score on it means this viewer's link cannot carry it.
+	 */
+	consumerScore: { consumerId: string; score: number; producerScore: number };
 }
 export type NotificationName = keyof NotificationMap;
 

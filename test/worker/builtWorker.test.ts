@@ -37,16 +37,16 @@ describe('worker: the mediasoup worker built from source', () => {
 		expect(dump.routerIds).to.include(router.id);
 	});
 
-	it('opens a router with opus, VP8, VP9 and two H.264 profiles', () => {
+	it('opens a router with opus, VP8, VP9 and three H.264 profiles', () => {
 		const codecs = router.rtpCapabilities.codecs ?? [];
 		const mimeTypes = codecs.map((codec) => codec.mimeType);
 		for (const mime of ['audio/opus', 'video/VP8', 'video/VP9', 'video/H264']) {
 			expect(mimeTypes).to.include(mime);
 		}
 		const h264Profiles = codecs.filter((c) => c.mimeType === 'video/H264').map((c) => c.parameters?.['profile-level-id']);
-		expect(h264Profiles).to.include.members(['42e01f', '640033']);
+		expect(h264Profiles).to.include.members(['42e01f', '4d0032', '640033']);
 		// Every video codec gets an RTX companion: retransmissions on lossy links.
-		expect(mimeTypes.filter((m) => m === 'video/rtx')).to.have.length(4);
+		expect(mimeTypes.filter((m) => m === 'video/rtx')).to.have.length(5);
 	});
 
 	it('opens a WebRtcTransport with UDP and TCP candidates and DTLS fingerprints', async () => {

@@ -1,0 +1,120 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { SfuError } from '../errors.js';
+import type { Logger } from '../observability/index.js';
+import type { Peer, PeerChannel, Room } from '../rooms/index.js';
+import type { IngestEndpointInfo } from '../signaling/protocol.js';
+import { ingestInput } from './ingestInput.js';
+import { IngestWatchdog } from './IngestWatchdog.js';
+import { PullIngest, type PullIngestStatus } from './PullIngest.js';
+import { ingestSdp } from './senderSdp.js';
+import { parseSource } from './sourceUrl.js';
+
+export interface IngestServiceOptions {
+	ffmpeg: string | null;
+	ffprobe: string | null;
+	/** Local files may be pulled only from under this folder; unset disables file sources. */
+	fileRoot?: string;
+	maxSourcesPerRoom: number;
+	/** Where push-ingest endpoints listen and what address devices are told. */
+	listenIp: string;
+	announcedIp?: string;
+	logger: Logger;
+}
+
+export type IngestServiceEvents = {
+	statechange: [roomId: string, status: PullIngestStatus];
+};
+
+/** Server-side participants have no connection to notify. */
+const NO_CHANNEL: PeerChannel = { notify: () => undefined, close: () => undefined };
+
+/**
+ * Device streams of this node: push endpoints for device participants, and
+ * pulled sources (each a server-side `device` participant fed by ffmpeg).
+ */
+export class IngestService extends EventEmitter<IngestServiceEvents> {
+	readonly #options: IngestServiceOptions;
+	readonly #pulls = new Map<string, { ingest: PullIngest; room: Room; peer: Peer }>();
+	readonly #watchdogs = new Map<Peer, IngestWatchdog>();
+
+	constructor(options: IngestServiceOptions) {
+		super();
+		this.#options = options;
+	}
+
+	/** Push ingest for a joined peer (its role is checked by the peer). */
+	async createEndpoint(peer: Peer, request: { kinds?: ('audio' | 'video')[]; srtp?: boolean }): Promise<IngestEndpointInfo> {
+		const kinds: ('audio' | 'video')[] = [...new Set(request.kinds ?? ['video' as const])];
+		const endpoint = await peer.createIngest(
+			ingestInput(kinds, {
+				listenIp: this.#options.listenIp,
+				...(this.#options.announcedIp ? { announcedIp: this.#options.announcedIp } : {}),
+				srtp: request.srtp ?? false,
+			}),
+		);
+		this.#watch(peer);
+		this.#options.logger.info({ peerId: peer.id, kinds, srtp: Boolean(endpoint.srtp) }, 'push ingest endpoint opened');
+		return { ...endpoint, sdp: ingestSdp(endpoint) };
+	}
+
+	/** Starts pulling a source into the room as a new device participant. */
+	async addSource(room: Room, request: { url: string; name?: string }): Promise<PullIngestStatus> {
+		const { ffmpeg, ffprobe } = this.#options;
+		if (!ffmpeg || !ffprobe) throw new SfuError('unavailable', 'pull ingest needs ffmpeg, which this server does not have');
+		const source = parseSource(request.url, this.#options.fileRoot);
+		if (this.list(room.id).length >= this.#options.maxSourcesPerRoom) {
+			throw new SfuError('limit_exceeded', `at most ${this.#options.maxSourcesPerRoom} ingest sources per room`);
+		}
+		const id = randomUUID();
+		const name = request.name ?? `Device ${this.list(room.id).length + 1}`;
+		const { peer } = await room.join({ sub: `ingest:${id}`, role: 'device', displayName: name }, NO_CHANNEL, {});
+		const ingest = new PullIngest({ id, name, source, peer, ffmpeg, ffprobe, logger: this.#options.logger.child({ ingestId: id, roomId: room.id }) });
+		this.#watch(peer);
+		this.#pulls.set(id, { ingest, room, peer });
+		ingest.on('state', (status) => {
+			if (!room.closed) room.broadcast('ingestState', status);
+			this.emit('statechange', room.id, status);
+		});
+		room.once('close', () => this.#stop(id));
+		ingest.start();
+		return ingest.status;
+	}
+
+	removeSource(room: Room, ingestId: string): void {
+		const entry = this.#pulls.get(ingestId);
+		if (!entry || entry.room !== room) throw new SfuError('not_found', 'no such ingest source in this room');
+		this.#stop(ingestId);
+	}
+
+	list(roomId: string): PullIngestStatus[] {
+		return [...this.#pulls.values()].filter((e) => e.room.id === roomId).map((e) => e.ingest.status);
+	}
+
+	/** The running pull ingest (diagnostics and tests). */
+	get(ingestId: string): PullIngest | undefined {
+		return this.#pulls.get(ingestId)?.ingest;
+	}
+
+	all(): PullIngestStatus[] {
+		return [...this.#pulls.values()].map((e) => e.ingest.status);
+	}
+
+	close(): void {
+		for (const id of [...this.#pulls.keys()]) this.#stop(id);
+		for (const watchdog of [...this.#watchdogs.values()]) watchdog.close();
+	}
+
+	#watch(peer: Peer): void {
+		if (this.#watchdogs.has(peer)) return;
+		this.#watchdogs.set(peer, new IngestWatchdog(peer, { logger: this.#options.logger, onClose: () => this.#watchdogs.delete(peer) }));
+	}
+
+	#stop(ingestId: string): void {
+		const entry = this.#pulls.get(ingestId);
+		if (!entry) return;
+		this.#pulls.delete(ingestId);
+		entry.ingest.close();
+		if (!entry.room.closed) entry.room.remove(entry.peer, 'left');
+	}
+}
