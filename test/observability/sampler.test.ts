@@ -80,3 +80,21 @@ describe('observability: stats sampling', function () {
 		expect(result.percentOfCore).to.be.below(2);
 	});
 });
+
+describe('observability: ingest metrics (extension point)', () => {
+	it('counts pulled sources by state and their state changes, from a source shaped like the ingest module', async () => {
+		const { EventEmitter } = await import('node:events');
+		const { registerIngestMetrics } = await import('../../server/observability/metrics/index.js');
+		const sources = [{ state: 'live' }, { state: 'retrying' }, { state: 'live' }, { state: 'rtsp://camera-7' }];
+		const ingest = Object.assign(new EventEmitter(), { all: () => sources });
+		const registry = new Registry();
+		registerIngestMetrics(registry, ingest);
+		ingest.emit('statechange', 'room', { state: 'retrying' });
+		const text = await registry.metrics();
+		expect(text).to.include('sfu_ingest_sources{state="live"} 2');
+		expect(text).to.include('sfu_ingest_sources{state="retrying"} 1');
+		expect(text).to.include('sfu_ingest_sources{state="other"} 1');
+		expect(text).to.include('sfu_ingest_state_changes_total{state="retrying"} 1');
+		expect(text).to.not.include('camera-7');
+	});
+});

@@ -7,6 +7,7 @@ import type { RecordingService } from '../../recording/index.js';
 import type { RoomRegistry } from '../../rooms/index.js';
 import type { SignalingServer } from '../../signaling/index.js';
 import type { Logger } from '../logger.js';
+import { registerIngestMetrics, type IngestSource } from './IngestMetrics.js';
 import { MediaObjects } from './MediaObjects.js';
 import { registerRecordingMetrics } from './RecordingMetrics.js';
 import { RoomMetrics } from './RoomMetrics.js';
@@ -37,6 +38,11 @@ export interface MetricsDeps {
 	rooms: RoomRegistry;
 	recordings: RecordingService | null;
 	signaling: SignalingServer;
+	/**
+	 * Pulled ingest sources, when the node has the ingest module (then
+	 * sfu_ingest_* exist). SfuServer passes its IngestService here once ingest lands.
+	 */
+	ingest?: IngestSource | null;
 	/** The node's HTTP app: /metrics goes there unless `settings.port` is set. Register before it listens. */
 	http: FastifyInstance;
 	logger: Logger;
@@ -120,6 +126,7 @@ export async function attachMetrics(deps: MetricsDeps): Promise<SfuMetrics | nul
 
 	registerSignalingMetrics(registry, deps.signaling);
 	if (deps.recordings) registerRecordingMetrics(registry, deps.recordings);
+	if (deps.ingest) registerIngestMetrics(registry, deps.ingest);
 
 	const metrics = new SfuMetrics(registry, objects, sampler);
 	if (settings.port !== undefined) {

@@ -5,3 +5,5 @@ export type { TrackedConsumer, TrackedObject, TrackedProducer, TrackedTransport,
 export { StatsSampler } from './StatsSampler.js';
 export type { RtpStreamSample, SamplerTick, StatsSamplerOptions, StatsSink, TransportStatsSample } from './StatsSampler.js';
 export { RtpMetrics } from './RtpMetrics.js';
+export { INGEST_STATES, registerIngestMetrics } from './IngestMetrics.js';
+export type { IngestSource } from './IngestMetrics.js';
