@@ -17,6 +17,9 @@ fi
 
 # --- Debian packages the server and tests run (build deps: build-worker.sh) ---
 RUNTIME_PACKAGES=(ffmpeg chromium redis-server prometheus fonts-dejavu-core)
+# Only the tests need an RTSP server (a stand-in IP camera for pull ingest).
+TEST_PACKAGES=(rtsp-server-perl)
+if [ "${1:-}" = "--test" ]; then RUNTIME_PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 missing=()
 for pkg in "${RUNTIME_PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -34,6 +37,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 		apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/telehealth-apt.log 2>&1 \
 			|| { log "apt-get install failed; see /tmp/telehealth-apt.log"; tail -20 /tmp/telehealth-apt.log >&2; exit 1; }
 	fi
+	# Packages that ship a service must not leave it running: tests start what they need.
+	for service in redis-server prometheus rtsp-server-perl; do
+		command -v systemctl >/dev/null 2>&1 && systemctl disable --now "$service" >/dev/null 2>&1 || true
+	done
 fi
 
 # --- node_modules, reinstalled only when the lock file or Node changed -------
