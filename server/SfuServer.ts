@@ -160,6 +160,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			pool: this.#pool,
 			rooms: this.#rooms,
 			recordings: this.#recordings,
+			ingest: this.#ingest,
 			signaling,
 			http: this.#http.app,
 			logger: moduleLogger(rootLogger, 'metrics'),

@@ -321,6 +321,20 @@ export const recording: DashboardSpec = {
 				},
 				{
 					kind: 'timeseries',
+					title: 'Pulled ingest sources by state',
+					description: 'RTSP/SRT/file sources pulled through ffmpeg: live, connecting, retrying (the device link is struggling), failed.',
+					stack: true,
+					queries: [{ expr: `sum by (state) (sfu_ingest_sources{${NODE}})`, legend: '{{state}}' }],
+				},
+				{
+					kind: 'timeseries',
+					title: 'Ingest state changes',
+					description: 'A source flapping between live and retrying is a device link in trouble.',
+					unit: 'ops',
+					queries: [{ expr: `sum by (state) (${rate('sfu_ingest_state_changes_total')})`, legend: '{{state}}' }],
+				},
+				{
+					kind: 'timeseries',
 					title: 'Recording disk free',
 					description: 'Free bytes on each node’s recordings disk.',
 					unit: 'bytes',

@@ -94,6 +94,8 @@ export class RoomMetrics {
 		// Series exist from the start, so dashboards and alerts see zeros, not gaps.
 		opened.inc(0);
 		for (const role of ROLES) joined.inc({ role }, 0);
+		// A histogram first seen with its observations in it would rate() to nothing.
+		for (const direction of ['to_peer', 'from_peer']) this.#firstMedia.zero({ direction });
 
 		if (options.roomLabels) this.#registerPerRoom(registry);
 
