@@ -42,11 +42,11 @@ else
 	failed=$((failed + 1))
 fi
 
-# Processes a crashed test may have left behind would skew the next run.
-# (the kernel truncates process names to 15 characters)
-leftover=$(pgrep -x mediasoup-worke | wc -l)
+# A worker whose owner died is re-parented to init: any such orphan means a
+# test (or the server) leaked one. (The kernel truncates names to 15 chars.)
+leftover=$(pgrep -x -P 1 mediasoup-worke | wc -l)
 if [ "$leftover" -gt 0 ]; then
-	echo "leftover mediasoup-worker processes after the suites: $leftover" >&2
+	echo "orphaned mediasoup-worker processes after the suites: $leftover" >&2
 	failed=$((failed + 1))
 fi
 
