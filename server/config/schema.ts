@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 /** pino log levels accepted by `LOG_LEVEL`. */
@@ -128,6 +129,25 @@ export const ServerConfigSchema = z
 				requestsPerSecond: z.number().int().min(1).max(10_000).default(50),
 				/** Origins allowed to connect from browsers; empty allows any origin. */
 				corsOrigins: z.array(z.string().min(1)).default([]),
+			})
+			.prefault({}),
+		cluster: z
+			.object({
+				/** This node's id in the cluster, audit trail and metrics. Default: the host name. */
+				nodeId: z
+					.string()
+					.min(1)
+					.max(64)
+					.regex(/^[A-Za-z0-9._-]+$/, 'must contain only letters, digits and . _ -')
+					.default(() => hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'node'),
+				/** Redis for cluster state; unset: a single node with in-memory state. */
+				redisUrl: z.string().url().optional(),
+				/** How clients reach this node (announced in the registry). Default http://<HTTP_HOST or host name>:<PORT>. */
+				publicUrl: z.string().url().optional(),
+				/** Heartbeat period; a node missing 3 heartbeats is gone. Default 2000 ms. */
+				heartbeatMs: z.number().int().min(200).max(60_000).default(2000),
+				/** Peers this node takes before /readyz turns false and new rooms go elsewhere. Default 2000. */
+				maxPeers: z.number().int().min(1).max(1_000_000).default(2000),
 			})
 			.prefault({}),
 		/** Where the node keeps its data (recordings, keys, audit trail). Default './data'. */
