@@ -59,8 +59,8 @@ describe('browser: the demo portal pages', function () {
 		await patient.page.evaluate(() =>
 			(globalThis as unknown as PageWindow).demo.renderRecording!({ recordingId: 'preview', active: true, consentRequired: true, recordedPeerIds: [] }),
 		);
-		expect(await patient.page.$eval('#recording', (el) => (el as HTMLElement).hidden)).to.equal(false);
-		expect(await patient.page.$eval('#consent', (el) => (el as HTMLElement).hidden)).to.equal(false);
+		expect(await patient.page.$eval('#recording', (el) => (el as unknown as { hidden: boolean }).hidden)).to.equal(false);
+		expect(await patient.page.$eval('#consent', (el) => (el as unknown as { hidden: boolean }).hidden)).to.equal(false);
 		await saveScreenshot(patient.page, 'consult-recording-consent');
 		await patient.page.evaluate(() =>
 			(globalThis as unknown as PageWindow).demo.renderRecording!({ recordingId: 'preview', active: false, consentRequired: false, recordedPeerIds: [] }),
@@ -71,7 +71,7 @@ describe('browser: the demo portal pages', function () {
 		const viewer = await openDemo(browser, sfu.url, room, 'observer', { name: 'Resident', path: '/demo/grand-round.html', viewport: VIEWPORT });
 		await waitForMediaFrom(viewer, host);
 		await waitFor(
-			() => viewer.page.evaluate(() => document.querySelectorAll('#presenters li').length === 4),
+			() => viewer.page.$$eval('#presenters li', (items) => items.length === 4),
 			10_000,
 			'three presenters and "follow the speaker" in the list',
 		);

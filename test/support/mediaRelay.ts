@@ -85,9 +85,13 @@ export class MediaRelay {
 export async function routeMediaThroughRelay(page: Page, relay: MediaRelay): Promise<void> {
 	await page.exposeFunction('__relayPort', (ip: string, port: number) => relay.portFor(ip, port));
 	await page.evaluateOnNewDocument(() => {
-		const relayPort = (globalThis as unknown as { __relayPort(ip: string, port: number): Promise<number> }).__relayPort;
-		const original = RTCPeerConnection.prototype.setRemoteDescription;
-		RTCPeerConnection.prototype.setRemoteDescription = async function (this: RTCPeerConnection, description?: RTCSessionDescriptionInit) {
+		// Runs in the page; typed loosely because the test project has no DOM types.
+		type Description = { type?: string; sdp?: string };
+		type Setter = (this: unknown, description?: Description) => Promise<void>;
+		const w = globalThis as unknown as { __relayPort(ip: string, port: number): Promise<number>; RTCPeerConnection: { prototype: { setRemoteDescription: Setter } } };
+		const prototype = w.RTCPeerConnection.prototype;
+		const original = prototype.setRemoteDescription;
+		prototype.setRemoteDescription = async function (this: unknown, description?: Description) {
 			if (description?.sdp) {
 				const lines: string[] = [];
 				for (const line of description.sdp.split('\r\n')) {
@@ -97,12 +101,12 @@ export async function routeMediaThroughRelay(page: Page, relay: MediaRelay): Pro
 					}
 					const parts = line.split(' ');
 					if (parts[2]?.toLowerCase() !== 'udp') continue;
-					parts[5] = String(await relayPort(parts[4]!, Number(parts[5])));
+					parts[5] = String(await w.__relayPort(parts[4]!, Number(parts[5])));
 					lines.push(parts.join(' '));
 				}
 				description = { type: description.type, sdp: lines.join('\r\n') };
 			}
-			return original.call(this, description as RTCSessionDescriptionInit);
-		} as typeof original;
+			return original.call(this, description);
+		};
 	});
 }
