@@ -1,21 +1,22 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROUTER_MEDIA_CODECS } from '../worker-config/index.js';
 import { TokenVerifier } from './auth/index.js';
 import type { ServerConfig } from './config/index.js';
-import { HttpServer, registerDemoRoutes, registerIngestRoutes, registerRecordingRoutes, type HealthReport, type Readiness } from './http/index.js';
+import { HttpServer, registerClusterRoutes, registerDemoRoutes, registerIngestRoutes, registerRecordingRoutes, type HealthReport, type Readiness } from './http/index.js';
 import { SigningKey } from './integrity/index.js';
 import { IngestService } from './ingest/index.js';
+import { clusterPlacement, createNodeRegistry, type NodeInfo, type NodeRegistry } from './cluster/index.js';
 import { RecordingService, resolveFfmpeg, resolveFfprobe } from './recording/index.js';
 import { assertWorkerBinary, WorkerPool } from './media/index.js';
 import { configureLogging, moduleLogger, type Logger } from './observability/index.js';
 import { attachMetrics } from './observability/metrics/index.js';
-import { RoomRegistry, type RoomCounts } from './rooms/index.js';
+import { RoomRegistry, type RoomCounts, type RoomPlacement } from './rooms/index.js';
 import { PROTOCOL_VERSION, SignalingServer } from './signaling/index.js';
 
 const require = createRequire(import.meta.url);
@@ -47,6 +48,8 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	#verifier: TokenVerifier | null = null;
 	#recordings: RecordingService | null = null;
 	#ingest: IngestService | null = null;
+	#registry: NodeRegistry | null = null;
+	#placement: RoomPlacement = { claim: async () => undefined, release: () => undefined };
 	#closing: Promise<void> | null = null;
 
 	static async start(config: ServerConfig, rootLogger: Logger): Promise<SfuServer> {
@@ -116,7 +119,16 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 				emptyRoomTimeoutMs: config.rooms.emptyRoomTimeoutMs,
 			},
 			moduleLogger(rootLogger, 'rooms'),
+			{ claim: (roomId) => this.#placement.claim(roomId), release: (roomId) => this.#placement.release(roomId) },
 		);
+		this.#registry = createNodeRegistry({
+			...(config.cluster.redisUrl ? { redisUrl: config.cluster.redisUrl } : {}),
+			heartbeatMs: config.cluster.heartbeatMs,
+			self: () => this.nodeInfo(),
+			localRooms: () => this.rooms.rooms().map((room) => room.id),
+			logger: moduleLogger(rootLogger, 'cluster'),
+		});
+		this.#placement = clusterPlacement(this.#registry, moduleLogger(rootLogger, 'cluster'));
 
 		this.#recordings = this.#createRecordingService(rootLogger);
 		this.#ingest = this.#createIngestService(rootLogger);
@@ -149,6 +161,8 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		registerIngestRoutes(this.#http.app, { ingest: this.#ingest, rooms: this.#rooms, verifier });
 		if (config.signaling.engine === 'uws') await this.#signaling.attachUws(config.http.host, config.signaling.uwsPort);
 		else this.#signaling.attach(this.#http.server);
+		if (config.cluster.redisUrl) this.#signaling.useRedisAdapter(config.cluster.redisUrl);
+		registerClusterRoutes(this.#http.app, { registry: this.#registry, verifier });
 		const signaling = this.#signaling;
 		// Pages learn where signaling lives: same origin, or the uWS port.
 		this.#http.app.get('/api/client-config', async () => ({ protocolVersion: PROTOCOL_VERSION, signalingPort: signaling.uwsPort }));
@@ -166,6 +180,8 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			logger: moduleLogger(rootLogger, 'metrics'),
 		});
 		await this.#http.listen();
+		// Registered once listening, so the record carries the real port.
+		await this.#registry.start();
 	}
 
 	/** Recording needs ffmpeg; without it the node still serves calls and says why it cannot record. */
@@ -268,7 +284,30 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		const reasons: string[] = [];
 		if (this.#closing) reasons.push('shutting_down');
 		if (!this.#pool || this.#pool.workers.length === 0) reasons.push('no_workers');
+		if (this.#rooms && this.#rooms.counts().peers >= this.#config.cluster.maxPeers) reasons.push('over_capacity');
 		return { ready: reasons.length === 0, reasons };
+	}
+
+	/** What this node tells the cluster about itself. */
+	nodeInfo(): NodeInfo {
+		const counts = this.#rooms?.counts();
+		const workers = this.#pool?.workers.length ?? 0;
+		const consumers = this.#pool?.counts().consumers ?? 0;
+		return {
+			id: this.#config.cluster.nodeId,
+			version,
+			publicUrl: this.#config.cluster.publicUrl ?? `http://${this.#config.http.host === '0.0.0.0' ? hostname() : this.#config.http.host}:${this.#http?.port ?? this.#config.http.port}`,
+			startedAt: new Date(this.#startedAt).toISOString(),
+			updatedAt: new Date().toISOString(),
+			ready: this.readiness().ready,
+			load: { rooms: counts?.rooms ?? 0, peers: counts?.peers ?? 0, consumers, workers, consumersPerWorker: workers > 0 ? consumers / workers : Infinity },
+		};
+	}
+
+	/** The cluster registry (in memory on a single node). */
+	get registry(): NodeRegistry {
+		if (!this.#registry) throw new Error('server is not started');
+		return this.#registry;
 	}
 
 	/**
@@ -284,6 +323,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			this.#rooms?.close();
 			await this.#signaling?.close();
 			await this.#http?.close();
+			await this.#registry?.close();
 			await this.#pool?.close();
 			this.#logger.info('closed');
 			this.emit('close');

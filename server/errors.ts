@@ -6,10 +6,13 @@ import type { ErrorCode } from './signaling/protocol.js';
  */
 export class SfuError extends Error {
 	readonly code: ErrorCode;
+	/** Where to go instead (with `room_elsewhere`). */
+	readonly redirectUrl: string | undefined;
 
-	constructor(code: ErrorCode, message: string) {
+	constructor(code: ErrorCode, message: string, options: { redirectUrl?: string } = {}) {
 		super(message);
 		this.name = 'SfuError';
 		this.code = code;
+		this.redirectUrl = options.redirectUrl;
 	}
 }

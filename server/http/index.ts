@@ -9,3 +9,4 @@ export { registerRecordingRoutes } from './recordings.js';
 export type { RecordingRoutesDeps } from './recordings.js';
 export { registerIngestRoutes } from './ingests.js';
 export type { IngestRoutesDeps } from './ingests.js';
+export { registerClusterRoutes } from './cluster.js';

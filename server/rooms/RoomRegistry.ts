@@ -12,6 +12,13 @@ export interface RoomCounts extends MediaCounts {
 	waiting: number;
 }
 
+/** Where rooms may open: a cluster claims each room for one node first. */
+export interface RoomPlacement {
+	/** Resolves when this node may host the room; throws SfuError (room_elsewhere, unavailable) otherwise. */
+	claim(roomId: string): Promise<void>;
+	release(roomId: string): void;
+}
+
 export type RoomRegistryEvents = {
 	roomopen: [room: Room];
 	roomclose: [room: Room];
@@ -27,13 +34,15 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
 	readonly #logger: Logger;
 	readonly #rooms = new Map<string, Room>();
 	readonly #creating = new Map<string, Promise<Room>>();
+	readonly #placement: RoomPlacement | undefined;
 	#closed = false;
 
-	constructor(pool: WorkerPool, options: RoomOptions, logger: Logger) {
+	constructor(pool: WorkerPool, options: RoomOptions, logger: Logger, placement?: RoomPlacement) {
 		super();
 		this.#pool = pool;
 		this.#options = options;
 		this.#logger = logger;
+		this.#placement = placement;
 	}
 
 	get(roomId: string): Room | undefined {
@@ -51,12 +60,17 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
 		if (existing && !existing.closed) return existing;
 		let creating = this.#creating.get(roomId);
 		if (!creating) {
-			creating = Room.create(roomId, policy, this.#pool, this.#options, this.#logger.child({ roomId })).then(
+			creating = (async () => {
+				// In a cluster the room must be ours first (else: room_elsewhere).
+				await this.#placement?.claim(roomId);
+				return Room.create(roomId, policy, this.#pool, this.#options, this.#logger.child({ roomId }));
+			})().then(
 				(room) => {
 					this.#creating.delete(roomId);
 					this.#rooms.set(roomId, room);
 					room.once('close', () => {
 						if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
+						this.#placement?.release(roomId);
 						this.emit('roomclose', room);
 					});
 					this.emit('roomopen', room);

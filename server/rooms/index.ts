@@ -3,5 +3,5 @@ export type { JoinRequest, RoomCloseReason, RoomEvents, RoomOptions, RoomPolicy 
 export { Peer, producerInfo } from './Peer.js';
 export type { PeerChannel, PeerEvents, PeerIdentity, PeerState } from './Peer.js';
 export { RoomRegistry } from './RoomRegistry.js';
-export type { RoomCounts, RoomRegistryEvents } from './RoomRegistry.js';
+export type { RoomCounts, RoomPlacement, RoomRegistryEvents } from './RoomRegistry.js';
 export { admitPeer, denyPeer, endRoom, mutePeer, removePeer } from './moderation.js';

@@ -1,5 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import path from 'node:path';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AuthError, type TokenVerifier } from '../auth/index.js';
@@ -48,6 +50,7 @@ export class SignalingServer {
 	readonly observer = new SignalingObserver();
 	readonly #logger: Logger;
 	#uws: UwsListener | null = null;
+	#adapterRedis: Redis | null = null;
 	#closed = false;
 
 	constructor(options: SignalingOptions, deps: SignalingDeps, logger: Logger) {
@@ -122,6 +125,17 @@ export class SignalingServer {
 		return listener.port;
 	}
 
+	/**
+	 * Socket.IO's Redis streams adapter: broadcasts and server-side events
+	 * reach the sockets of every node.
+	 */
+	useRedisAdapter(redisUrl: string): void {
+		const client = new Redis(redisUrl, { retryStrategy: (times) => Math.min(200 * times, 2000) });
+		client.on('error', () => undefined);
+		this.io.adapter(createAdapter(client, { streamName: 'sfu:signaling' }));
+		this.#adapterRedis = client;
+	}
+
 	/** The uWebSockets.js port, or null on the default engine. */
 	get uwsPort(): number | null {
 		return this.#uws?.port ?? null;
@@ -140,5 +154,6 @@ export class SignalingServer {
 		// io.close() would also close the http server, which HttpServer owns.
 		this.io.engine?.close();
 		this.#uws?.close();
+		this.#adapterRedis?.disconnect();
 	}
 }

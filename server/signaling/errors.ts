@@ -13,7 +13,7 @@ export function protocolError(code: ErrorCode, message: string): { ok: false; er
  * internals leak to clients.
  */
 export function toProtocolError(error: unknown, logger: Logger, method: string): ProtocolError {
-	if (error instanceof SfuError) return { code: error.code, message: error.message };
+	if (error instanceof SfuError) return { code: error.code, message: error.message, ...(error.redirectUrl ? { redirectUrl: error.redirectUrl } : {}) };
 	// mediasoup validates parameters with TypeError and refuses impossible
 	// requests with UnsupportedError: both are the client's input at fault.
 	if (error instanceof TypeError || error instanceof mediasoupTypes.UnsupportedError) {

@@ -48,6 +48,8 @@ export const ERROR_CODES = [
 	'cannot_consume',
 	'room_closed',
 	'room_full',
+	/** The room lives on another node of the cluster: reconnect to `redirectUrl`. */
+	'room_elsewhere',
 	'limit_exceeded',
 	// Permission.
 	'forbidden',
@@ -61,6 +63,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ProtocolError {
 	code: ErrorCode;
 	message: string;
+	/** With `room_elsewhere`: the node to reconnect to. */
+	redirectUrl?: string;
 }
 
 /** Every acknowledgement: success with data, or a stable error. */

@@ -1,0 +1,40 @@
+import { SfuError } from '../errors.js';
+import type { Logger } from '../observability/index.js';
+import type { RoomPlacement } from '../rooms/index.js';
+import { LocalNodeRegistry } from './LocalNodeRegistry.js';
+import type { NodeInfo, NodeRegistry } from './NodeRegistry.js';
+import { RedisNodeRegistry } from './RedisNodeRegistry.js';
+
+export interface ClusterNodeOptions {
+	/** Unset: a single node with in-memory state. */
+	redisUrl?: string;
+	heartbeatMs: number;
+	self: () => NodeInfo;
+	localRooms: () => string[];
+	logger: Logger;
+}
+
+/** The registry behind this node: Redis when configured, memory otherwise. */
+export function createNodeRegistry(options: ClusterNodeOptions): NodeRegistry {
+	if (!options.redisUrl) return new LocalNodeRegistry(options.self);
+	return new RedisNodeRegistry({ redisUrl: options.redisUrl, heartbeatMs: options.heartbeatMs, self: options.self, localRooms: options.localRooms, logger: options.logger });
+}
+
+/**
+ * Rooms open only on their origin node: a join that reaches another node is
+ * answered `room_elsewhere` with the origin's URL, so the client reconnects
+ * there (the SDK follows it). Cluster state unreachable: `unavailable`.
+ */
+export function clusterPlacement(registry: NodeRegistry, logger: Logger): RoomPlacement {
+	return {
+		async claim(roomId) {
+			const { originNodeId } = await registry.claimRoom(roomId);
+			if (originNodeId === registry.nodeId) return;
+			const origin = (await registry.nodes()).find((node) => node.id === originNodeId);
+			throw new SfuError('room_elsewhere', `this room is hosted by node ${originNodeId}; reconnect there`, origin ? { redirectUrl: origin.publicUrl } : {});
+		},
+		release(roomId) {
+			registry.releaseRoom(roomId).catch((error: Error) => logger.warn({ err: error, roomId }, 'could not release a room claim'));
+		},
+	};
+}

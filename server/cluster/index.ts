@@ -1,0 +1,7 @@
+export { leastLoaded } from './NodeRegistry.js';
+export type { NodeInfo, NodeLoad, NodeRegistry, NodeRegistryEvents } from './NodeRegistry.js';
+export { LocalNodeRegistry } from './LocalNodeRegistry.js';
+export { RedisNodeRegistry } from './RedisNodeRegistry.js';
+export type { RedisNodeRegistryOptions } from './RedisNodeRegistry.js';
+export { clusterPlacement, createNodeRegistry } from './clusterNode.js';
+export type { ClusterNodeOptions } from './clusterNode.js';

@@ -1,0 +1,110 @@
+import { expect } from 'chai';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive, waitFor } from '../support/processes.js';
+import { TestRedis } from '../support/redis.js';
+import { startServer, type ServerProcess } from '../support/serverProcess.js';
+import { mintToken, TestClient } from '../support/sfu.js';
+
+interface NodesAnswer {
+	mode: string;
+	self: string;
+	redisRoundTripMs: number | null;
+	nodes: { id: string; publicUrl: string; ready: boolean; load: { peers: number; rooms: number } }[];
+}
+
+describe('cluster: nodes and rooms over a real Redis', function () {
+	this.timeout(120_000);
+	let redis: TestRedis;
+	const nodes: ServerProcess[] = [];
+	const clients: TestClient[] = [];
+	let admin: string;
+
+	const nodeEnv = (id: string) => ({ NODE_ID: id, REDIS_URL: redis.url, CLUSTER_HEARTBEAT_MS: '300', MEDIASOUP_NUM_WORKERS: '1', LOG_LEVEL: 'info' });
+	const clusterView = async (node: ServerProcess): Promise<NodesAnswer> => {
+		const response = await fetch(`${node.baseUrl}/api/cluster/nodes`, { headers: { authorization: `Bearer ${admin}` } });
+		// While Redis is down the node answers 503 unavailable: no nodes known.
+		return response.ok ? ((await response.json()) as NodesAnswer) : { mode: 'redis', self: '', redisRoundTripMs: null, nodes: [] };
+	};
+	const join = async (node: ServerProcess, room: string) => {
+		const client = await TestClient.connect(node.baseUrl, { token: await mintToken({ room, role: 'clinician' }) });
+		clients.push(client);
+		return { client, result: await client.request('join', { protocolVersion: 1 }) };
+	};
+
+	before(async () => {
+		redis = await TestRedis.start();
+		admin = await mintToken({ room: 'any', role: 'admin' as 'host' });
+		nodes.push(await startServer(nodeEnv('node-a')), await startServer(nodeEnv('node-b')));
+	});
+
+	after(async () => {
+		for (const client of clients) client.close();
+		for (const node of nodes) await node.stop('SIGKILL');
+		await redis?.close();
+	});
+
+	it('registers every node with its load, and refuses the node list to non-admins', async () => {
+		const [a, b] = nodes as [ServerProcess, ServerProcess];
+		const view = await waitFor(async () => {
+			const answer = await clusterView(a);
+			return answer.nodes.length === 2 ? answer : null;
+		}, 10_000, 'both nodes registered');
+		expect(view.mode).to.equal('redis');
+		expect(view.self).to.equal('node-a');
+		expect(view.nodes.map((n) => n.id).sort()).to.deep.equal(['node-a', 'node-b']);
+		expect(view.nodes.find((n) => n.id === 'node-b')!.publicUrl).to.equal(b.baseUrl);
+		expect(view.redisRoundTripMs).to.be.a('number');
+		const refused = await fetch(`${a.baseUrl}/api/cluster/nodes`, { headers: { authorization: `Bearer ${await mintToken({ room: 'x', role: 'host' })}` } });
+		expect(refused.status).to.equal(403);
+	});
+
+	it('claims a room for the node first joined, and sends joins on another node there', async () => {
+		const [a, b] = nodes as [ServerProcess, ServerProcess];
+		const first = await join(a, 'ward-7');
+		expect(first.result.ok).to.equal(true);
+		const elsewhere = await join(b, 'ward-7');
+		expect(elsewhere.result.ok).to.equal(false);
+		expect(!elsewhere.result.ok && elsewhere.result.error.code).to.equal('room_elsewhere');
+		expect(!elsewhere.result.ok && elsewhere.result.error.redirectUrl).to.equal(a.baseUrl);
+		// Following the redirect works.
+		expect((await join(a, 'ward-7')).result.ok).to.equal(true);
+		// Another room is free to open on node B.
+		expect((await join(b, 'ward-8')).result.ok).to.equal(true);
+	});
+
+	it('forgets a killed node after its heartbeat TTL and lets another node take its rooms', async () => {
+		const a = nodes[0]!;
+		const b = nodes[1]!;
+		const pid = a.proc.pid!;
+		await a.stop('SIGKILL');
+		expect(isAlive(pid)).to.equal(false);
+		await waitFor(async () => (await clusterView(b)).nodes.every((n) => n.id !== 'node-a'), 5000, 'node-a to expire');
+		const moved = await join(b, 'ward-7');
+		expect(moved.result.ok).to.equal(true);
+	});
+
+	it('survives a Redis restart: calls go on, new rooms wait for Redis with a clear error, then recover', async () => {
+		const b = nodes[1]!;
+		const inCall = await join(b, 'ward-9');
+		expect(inCall.result.ok).to.equal(true);
+		await redis.stop();
+		await sleep(800);
+		// The existing call keeps working.
+		expect((await inCall.client.request('createTransport', { direction: 'recv' })).ok).to.equal(true);
+		// A new room needs the cluster state: refused, clearly.
+		const refused = await join(b, 'ward-10');
+		expect(!refused.result.ok && refused.result.error.code).to.equal('unavailable');
+		expect(!refused.result.ok && refused.result.error.message).to.match(/cluster state/);
+		expect(b.logs.some((line) => line.msg === 'cluster state (Redis) unreachable' && line.level === 50)).to.equal(true);
+
+		await redis.restart();
+		await waitFor(async () => (await clusterView(b)).nodes.some((n) => n.id === 'node-b'), 10_000, 'node-b to re-register');
+		expect((await join(b, 'ward-10')).result.ok).to.equal(true);
+		// Its open rooms' claims were re-made: another node would be redirected here.
+		const c = await startServer(nodeEnv('node-c'));
+		nodes.push(c);
+		const redirected = await join(c, 'ward-9');
+		expect(!redirected.result.ok && redirected.result.error.code).to.equal('room_elsewhere');
+		expect(!redirected.result.ok && redirected.result.error.redirectUrl).to.equal(b.baseUrl);
+	});
+});
