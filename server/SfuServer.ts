@@ -14,6 +14,7 @@ import { IngestService } from './ingest/index.js';
 import { clusterPlacement, createNodeRegistry, type NodeInfo, type NodeRegistry } from './cluster/index.js';
 import { RecordingService, resolveFfmpeg, resolveFfprobe } from './recording/index.js';
 import { assertWorkerBinary, WorkerPool } from './media/index.js';
+import { TurnCredentials, type IceServer } from './network/index.js';
 import { configureLogging, moduleLogger, type Logger } from './observability/index.js';
 import { attachMetrics } from './observability/metrics/index.js';
 import { RoomRegistry, type RoomCounts, type RoomPlacement } from './rooms/index.js';
@@ -100,6 +101,9 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 					listenIp: config.webrtc.listenIp,
 					port: config.webrtc.port,
 					...(config.webrtc.announcedIp ? { announcedIp: config.webrtc.announcedIp } : {}),
+					listenInfos: config.webrtc.listenInfos,
+					udpPort: config.webrtc.udpPort,
+					tcpPort: config.webrtc.tcpPort,
 				},
 			},
 			moduleLogger(rootLogger, 'media.worker-pool'),
@@ -151,6 +155,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 				requestsPerSecond: config.signaling.requestsPerSecond,
 				corsOrigins: config.signaling.corsOrigins,
 				defaultWaitingRoom: config.rooms.waitingRoom,
+				...this.#iceServers(),
 			},
 			{ rooms: this.#rooms, recordings: this.#recordings, ingest: this.#ingest, verifier },
 			moduleLogger(rootLogger, 'signaling'),
@@ -182,6 +187,15 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		await this.#http.listen();
 		// Registered once listening, so the record carries the real port.
 		await this.#registry.start();
+	}
+
+	/** TURN servers, with credentials minted for each transport (never logged). */
+	#iceServers(): { iceServers?: () => IceServer[] } {
+		const { urls, secret, ttlSeconds } = this.#config.turn;
+		if (urls.length === 0) return {};
+		const turn = new TurnCredentials({ urls, ttlSeconds, ...(secret ? { secret } : {}) });
+		this.#logger.info({ iceServerUrls: urls, ttlSeconds }, 'ICE servers handed to clients');
+		return { iceServers: () => turn.iceServers() };
 	}
 
 	/** Recording needs ffmpeg; without it the node still serves calls and says why it cannot record. */

@@ -28,12 +28,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
 	const result = ServerConfigSchema.safeParse(raw);
 	if (result.success) {
 		checkAuth(result.data, envByPath);
+		checkTurn(result.data, envByPath);
 		return result.data;
 	}
 
 	const issue = result.error.issues[0]!;
 	const path = issue.path.map(String).join('.');
-	const setting = envByPath.get(path) ?? (fileName ? `${fileName}: ${path || '(root)'}` : path || '(root)');
+	// A list item's issue (`webrtc.listenInfos.0`) belongs to the list's variable.
+	const fromEnv = [...envByPath].find(([envPath]) => path === envPath || path.startsWith(`${envPath}.`))?.[1];
+	const setting = fromEnv ?? (fileName ? `${fileName}: ${path || '(root)'}` : path || '(root)');
 	throw new ConfigError(setting, describeIssue(issue, valueAt(raw, issue.path)));
 }
 
@@ -51,6 +54,12 @@ function checkAuth(config: ServerConfig, envByPath: Map<string, string>): void {
 			throw new ConfigError(envByPath.get('auth.jwtPublicKey') ?? 'auth.jwtPublicKey', 'must be an RSA or Ed25519 public key in PEM form');
 		}
 	}
+}
+
+/** TURN URLs are useless without the secret that mints their credentials. */
+function checkTurn(config: ServerConfig, envByPath: Map<string, string>): void {
+	if (config.turn.secret || !config.turn.urls.some((url) => /^turns?:/.test(url))) return;
+	throw new ConfigError(envByPath.has('turn.urls') ? 'TURN_SECRET' : 'turn.secret', 'is required when TURN_URLS lists a turn: or turns: server');
 }
 
 function readConfigFile(fileName: string): Raw {

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseWebRtcAddress } from '../network/listenInfos.js';
 
 /** pino log levels accepted by `LOG_LEVEL`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -26,6 +28,21 @@ const ModuleLevelsSchema = z
 	});
 
 const rtcPort = z.number().int().min(1024).max(65535);
+
+/** A WebRtcServer address: `ip` or `ip/announcedIp` (env), or `{ ip, announcedIp? }` (config file). */
+const WebRtcAddressSchema = z
+	.union([z.string(), z.strictObject({ ip: z.string(), announcedIp: z.string().min(1).optional() })])
+	.transform((value, ctx) => {
+		const address = typeof value === 'string' ? parseWebRtcAddress(value) : value;
+		if (!address || isIP(address.ip) === 0) {
+			ctx.addIssue({ code: 'custom', message: 'must be ip or ip/announcedIp, with a literal IP to listen on' });
+			return z.NEVER;
+		}
+		return address;
+	});
+
+/** turn:, turns: or stun: URL with a host, optional port and optional transport. */
+const ICE_URL = /^(turns?|stun):(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?(\?transport=(udp|tcp))?$/;
 
 /**
  * The server's one configuration object. Every field has a default so the
@@ -81,10 +98,34 @@ export const ServerConfigSchema = z
 				 * 0 lets each worker pick from its RTC port range. Default 44444.
 				 */
 				port: port.default(44444),
+				/**
+				 * Listen addresses, each with the address announced for it (`ip` or
+				 * `ip/announcedIp` strings, or `{ ip, announcedIp? }` objects). When set,
+				 * they replace listenIp/announcedIp. Default: none.
+				 */
+				listenInfos: z.array(WebRtcAddressSchema).min(1).optional(),
+				/** UDP port of worker 0 when it differs from `port` (worker N: + N). Default: `port`. */
+				udpPort: port.optional(),
+				/** TCP port of worker 0 when it differs from `port` (worker N: + N), e.g. 443. Default: `port`. */
+				tcpPort: port.optional(),
 				/** Cap on what one client may send, bits/s. Default 20 Mbit/s (1080p device streams). */
 				maxIncomingBitrate: z.number().int().min(100_000).default(20_000_000),
 				/** First estimate of a new consumer link, bits/s. Default 1 Mbit/s. */
 				initialAvailableOutgoingBitrate: z.number().int().min(100_000).default(1_000_000),
+			})
+			.prefault({}),
+		turn: z
+			.object({
+				/**
+				 * TURN (and STUN) servers handed to clients with each transport, e.g.
+				 * `turn:turn.example.org:3478?transport=udp`, `turns:turn.example.org:443?transport=tcp`.
+				 * Default: none.
+				 */
+				urls: z.array(z.string().regex(ICE_URL, 'must be turn:, turns: or stun: URLs (host[:port][?transport=udp|tcp])')).default([]),
+				/** Shared secret of the TURN server's `static-auth-secret` (TURN REST credentials). Required with turn: URLs. */
+				secret: z.string().min(16, 'must be at least 16 characters').optional(),
+				/** Lifetime of the credentials minted for each transport, seconds. Default 3600. */
+				ttlSeconds: z.number().int().min(60).max(7 * 86400).default(3600),
 			})
 			.prefault({}),
 		auth: z

@@ -2,17 +2,14 @@ import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { workerSettings, type WorkerSettingsInput } from '../../worker-config/index.js';
+import { webRtcListenInfos, type WebRtcAddress, type WebRtcPorts } from '../network/listenInfos.js';
 import type { Logger } from '../observability/index.js';
 import { waitForProcessExit } from './processExit.js';
 import { addCounts, countRouter, emptyCounts, type MediaCounts } from './MediaCounts.js';
 
-function webRtcListenInfos(options: WebRtcServerOptions, slot: number): types.WebRtcServerListenInfo[] {
-	const port = options.port === 0 ? undefined : options.port + slot;
-	const base = { ip: options.listenIp, ...(options.announcedIp ? { announcedIp: options.announcedIp } : {}), ...(port ? { port } : {}) };
-	return [
-		{ ...base, protocol: 'udp' },
-		{ ...base, protocol: 'tcp' },
-	];
+function listenInfosOf(options: WebRtcServerOptions, slot: number): types.WebRtcServerListenInfo[] {
+	const addresses = options.listenInfos ?? [{ ip: options.listenIp, ...(options.announcedIp ? { announcedIp: options.announcedIp } : {}) }];
+	return webRtcListenInfos(addresses, options, slot);
 }
 
 export interface PoolWorkerAppData {
@@ -26,11 +23,13 @@ export interface PoolWorkerAppData {
 
 export type PoolWorker = types.Worker<PoolWorkerAppData>;
 
-export interface WebRtcServerOptions {
+export interface WebRtcServerOptions extends WebRtcPorts {
 	listenIp: string;
 	announcedIp?: string;
 	/** UDP and TCP port of slot 0; slot N listens on port + N. 0: from the worker's RTC range. */
 	port: number;
+	/** Several listen addresses, each with its announced address; replace listenIp/announcedIp. */
+	listenInfos?: WebRtcAddress[] | undefined;
 }
 
 export interface WorkerPoolOptions extends WorkerSettingsInput {
@@ -188,7 +187,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 		worker.observer.on('newrouter', (router) => countRouter(router, counts));
 		if (this.#options.webRtcServer) {
 			try {
-				worker.appData.webRtcServer = await worker.createWebRtcServer({ listenInfos: webRtcListenInfos(this.#options.webRtcServer, slot.index) });
+				worker.appData.webRtcServer = await worker.createWebRtcServer({ listenInfos: listenInfosOf(this.#options.webRtcServer, slot.index) });
 			} catch (error) {
 				worker.close();
 				throw new Error(`cannot open the WebRtcServer of worker ${slot.index}: ${(error as Error).message}`);
