@@ -2,12 +2,17 @@
 // Bundles the client SDK for browsers:
 //   dist/telehealth-sdk.esm.js   ESM  (import { connect } from '/sdk/telehealth-sdk.esm.js')
 //   dist/telehealth-sdk.iife.js  IIFE (global `TelehealthSDK`, for a plain <script> tag)
+//   dist/types/*.d.ts            declarations (tsc, @internal stripped), with
+//   dist/telehealth-sdk.esm.d.ts and dist/telehealth-sdk.iife.d.ts next to the bundles
 // Minified, with source maps. Skips the work when every output is newer than
 // every input (it runs in `npm test` setup); `--force` rebuilds anyway.
 // Fails when server-only code (zod, the mediasoup server package, server/**)
-// reaches the bundle: the SDK imports only protocol *types* from the server.
+// reaches the bundle, or when the declarations reach outside dist/types (a
+// portal's TypeScript must need nothing but these files).
 import { build } from 'esbuild';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -22,6 +27,28 @@ const OUTPUTS = [
 	{ format: 'esm', file: join(dist, 'telehealth-sdk.esm.js') },
 	{ format: 'iife', file: join(dist, 'telehealth-sdk.iife.js') },
 ];
+const TYPES = join(dist, 'types');
+const TYPE_OUTPUTS = [join(TYPES, 'index.d.ts'), join(dist, 'telehealth-sdk.esm.d.ts'), join(dist, 'telehealth-sdk.iife.d.ts')];
+
+/**
+ * mediasoup-client modules a browser bundle never runs: the React Native
+ * handler (chosen only inside React Native) and the test doubles its index
+ * re-exports. Stubbed out: about 40 KiB less to download on a weak link.
+ */
+const STUBS = [
+	{ filter: /handlers[\\/]ReactNative106(\.js)?$/, contents: 'exports.ReactNative106 = { createFactory() { throw new Error("React Native is not supported by the browser bundle"); } };' },
+	{ filter: /handlers[\\/]FakeHandler(\.js)?$/, contents: 'exports.FakeHandler = undefined;' },
+	{ filter: /test[\\/]fakeParameters(\.js)?$/, contents: 'module.exports = {};' },
+];
+const stubPlugin = {
+	name: 'mediasoup-client-stubs',
+	setup(b) {
+		for (const [i, stub] of STUBS.entries()) {
+			b.onResolve({ filter: stub.filter }, (args) => (args.importer.includes('mediasoup-client') ? { path: `stub-${i}`, namespace: 'sdk-stub' } : undefined));
+		}
+		b.onLoad({ filter: /.*/, namespace: 'sdk-stub' }, (args) => ({ contents: STUBS[Number(args.path.slice(5))].contents, loader: 'js' }));
+	},
+};
 
 /** Paths that must never be bundled: the server's validation and media stack. */
 const FORBIDDEN = [
@@ -55,7 +82,7 @@ function inputs() {
 
 function upToDate() {
 	if (force || !existsSync(metaFile)) return false;
-	const outputTimes = [...OUTPUTS.flatMap((o) => [o.file, `${o.file}.map`]), metaFile].map(mtime);
+	const outputTimes = [...OUTPUTS.flatMap((o) => [o.file, `${o.file}.map`]), ...TYPE_OUTPUTS, metaFile].map(mtime);
 	if (outputTimes.some((t) => t === undefined)) return false;
 	const oldestOutput = Math.min(...outputTimes);
 	return inputs().every((file) => {
@@ -89,6 +116,7 @@ const common = {
 	metafile: true,
 	legalComments: 'none',
 	logLevel: 'warning',
+	plugins: [stubPlugin],
 	define: { 'process.env.NODE_ENV': '"production"' },
 };
 
@@ -110,5 +138,55 @@ if (violations.length > 0) {
 	process.exit(1);
 }
 
+buildTypes();
 writeFileSync(metaFile, JSON.stringify(metas[0]));
 for (const o of OUTPUTS) report(o.format, o.file);
+console.log(`[sdk] types client-sdk/dist/types: ${readdirSync(TYPES).length} declaration files`);
+
+/**
+ * Declarations with tsc (`stripInternal`: what is marked @internal is not
+ * API), moved to dist/types, pruned to what index.d.ts reaches, and checked
+ * to import nothing from outside: not the server, not zod, not mediasoup-client.
+ */
+function buildTypes() {
+	const tmp = join(dist, '.types-tmp');
+	rmSync(tmp, { recursive: true, force: true });
+	const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+	try {
+		execFileSync(process.execPath, [tsc, '-p', join(here, 'tsconfig.types.json')], { stdio: 'inherit' });
+	} catch {
+		console.error('[sdk] tsc could not emit the declarations');
+		process.exit(1);
+	}
+	rmSync(TYPES, { recursive: true, force: true });
+	renameSync(join(tmp, 'client-sdk', 'src'), TYPES);
+	rmSync(tmp, { recursive: true, force: true });
+	const reachable = new Set();
+	const problems = [];
+	const visit = (file) => {
+		if (reachable.has(file)) return;
+		reachable.add(file);
+		// Comments may quote imports (usage examples): look at code only.
+		const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+		for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+			if (!spec.startsWith('.')) {
+				problems.push(`${relative(dist, file)} imports '${spec}'`);
+				continue;
+			}
+			const target = resolve(dirname(file), spec.replace(/\.js$/, '.d.ts'));
+			if (!target.startsWith(TYPES) || !existsSync(target)) problems.push(`${relative(dist, file)} imports '${spec}' (outside dist/types)`);
+			else visit(target);
+		}
+	};
+	visit(join(TYPES, 'index.d.ts'));
+	if (problems.length > 0) {
+		console.error('[sdk] the declarations are not self-contained:\n  ' + problems.join('\n  '));
+		process.exit(1);
+	}
+	for (const file of listFiles(TYPES)) if (!reachable.has(file)) rmSync(file);
+	writeFileSync(join(dist, 'telehealth-sdk.esm.d.ts'), "// Types of telehealth-sdk.esm.js.\nexport * from './types/index.js';\n");
+	writeFileSync(
+		join(dist, 'telehealth-sdk.iife.d.ts'),
+		"// Types of telehealth-sdk.iife.js: the global `TelehealthSDK`.\nimport type * as SDK from './types/index.js';\ndeclare global {\n\tconst TelehealthSDK: typeof SDK;\n\tinterface Window {\n\t\tTelehealthSDK: typeof SDK;\n\t}\n}\nexport {};\n",
+	);
+}

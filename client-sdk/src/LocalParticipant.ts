@@ -1,8 +1,9 @@
 import type { types } from 'mediasoup-client';
-import { LocalTrack, type LocalTrackOwner, type TrackPublishOptions } from './LocalTrack.js';
+import { LocalTrack, type TrackPublishOptions } from './LocalTrack.js';
 import type { ProducerInfo, Role, Source } from './types.js';
 import type { ProducerAppData, RtcEngine } from './RtcEngine.js';
 import { ConnectionQuality, RoomEvent, type RoomEventMap } from './RoomEvent.js';
+import type { MediaPath } from './stats.js';
 import { SdkError } from './SdkError.js';
 import type { SignalClient } from './SignalClient.js';
 import type { TypedEmitter } from './TypedEmitter.js';
@@ -52,7 +53,7 @@ const SIMULCAST_ENCODINGS: types.RtpEncodingParameters[] = [
  * This participant: its identity and the tracks it publishes, one per
  * source.
  */
-export class LocalParticipant implements LocalTrackOwner {
+export class LocalParticipant {
 	/** Published tracks by source. */
 	readonly tracks = new Map<Source, LocalTrack>();
 
@@ -62,6 +63,7 @@ export class LocalParticipant implements LocalTrackOwner {
 	#role: Role | undefined;
 	#displayName = '';
 	#quality = ConnectionQuality.Unknown;
+	#mediaPath: MediaPath | undefined;
 	readonly #preferredDevice: { videoinput?: string; audioinput?: string } = {};
 
 	/** @internal Created by Room. */
@@ -284,7 +286,7 @@ export class LocalParticipant implements LocalTrackOwner {
 		await this.tracks.get(source)?.unmute();
 	}
 
-	/** @internal LocalTrackOwner: pause/resume locally and on the server. */
+	/** @internal Pauses/resumes a track locally and on the server (what its mute() calls). */
 	async setTrackMuted(track: LocalTrack, muted: boolean): Promise<void> {
 		const wasMuted = track.muted;
 		// Mute locally first: stopping to send must not wait for the network.
@@ -313,6 +315,23 @@ export class LocalParticipant implements LocalTrackOwner {
 	setConnectionQuality(quality: ConnectionQuality): boolean {
 		if (quality === this.#quality) return false;
 		this.#quality = quality;
+		return true;
+	}
+
+	/**
+	 * How this browser's media reaches the server: 'udp', 'tcp' (ICE-TCP,
+	 * UDP blocked) or 'relay' (through TURN); the most roundabout of its
+	 * transports. Undefined until a transport carries media
+	 * ({@link RoomEvent.MediaPathChanged}).
+	 */
+	get mediaPath(): MediaPath | undefined {
+		return this.#mediaPath;
+	}
+
+	/** @internal */
+	setMediaPath(path: MediaPath | undefined): boolean {
+		if (path === this.#mediaPath) return false;
+		this.#mediaPath = path;
 		return true;
 	}
 

@@ -1,6 +1,6 @@
 import type { types } from 'mediasoup-client';
 import type { ProducerAppData } from './RtcEngine.js';
-import type { Source } from './protocol.js';
+import type { Source } from './types.js';
 import { MediaElements } from './MediaElements.js';
 
 /** How a local track is published. */

@@ -19,6 +19,12 @@ export interface MediaWatchdogOptions {
 	restartEveryMs?: number;
 	/** ICE restarts (with signaling up) before giving up on the transports. Default 3. */
 	maxRestarts?: number;
+	/**
+	 * How long a new transport may try its direct paths (UDP, ICE-TCP) before
+	 * the transports are rebuilt relay-only, when the server handed out TURN
+	 * servers. Default 8000.
+	 */
+	relayFallbackMs?: number;
 }
 
 /**
@@ -39,13 +45,16 @@ export class MediaWatchdog {
 	#attempts = 0;
 	#suspended = false;
 	#closed = false;
+	#relayTimer: ReturnType<typeof setTimeout> | undefined;
+	/** Relay-only was tried once in this session (it is not tried again). */
+	#relayTried = false;
 	readonly #waiters = new Set<() => void>();
 
 	constructor(engine: RtcEngine, signal: SignalClient, hooks: MediaWatchdogHooks, options: MediaWatchdogOptions = {}) {
 		this.#engine = engine;
 		this.#signal = signal;
 		this.#hooks = hooks;
-		this.#options = { graceMs: 1000, restartEveryMs: 4000, maxRestarts: 3, ...options };
+		this.#options = { graceMs: 1000, restartEveryMs: 4000, maxRestarts: 3, relayFallbackMs: 8000, ...options };
 		engine.onConnectionStateChange = () => this.#check();
 	}
 
@@ -97,12 +106,14 @@ export class MediaWatchdog {
 		this.#closed = true;
 		clearTimeout(this.#lostTimer);
 		clearTimeout(this.#restartTimer);
+		clearTimeout(this.#relayTimer);
 		this.#engine.onConnectionStateChange = undefined;
 		this.#waiters.clear();
 	}
 
 	#check(): void {
 		if (this.#closed) return;
+		this.#checkDirectPaths();
 		const engine = this.#engine;
 		if (engine.mediaConnected) {
 			clearTimeout(this.#lostTimer);
@@ -130,6 +141,38 @@ export class MediaWatchdog {
 			},
 			failed ? 0 : this.#options.graceMs,
 		);
+	}
+
+	/**
+	 * A transport that never connected, failed or still connecting after
+	 * `relayFallbackMs`: its direct paths do not work (UDP and TCP blocked, or
+	 * a firewall that passes ICE checks but not DTLS/media). With TURN servers
+	 * available, the transports are rebuilt relay-only, once per session; if
+	 * relay-only does not connect either, later rebuilds try every path again.
+	 */
+	#checkDirectPaths(): void {
+		clearTimeout(this.#relayTimer);
+		this.#relayTimer = undefined;
+		const engine = this.#engine;
+		if (this.#suspended || !engine.turnAvailable) return;
+		const stuck = (['send', 'recv'] as const).flatMap((d) => {
+			const since = engine.connectingSince(d);
+			return since === undefined ? [] : [{ since, failed: engine.connectionState(d) === 'failed' }];
+		});
+		if (stuck.length === 0) return;
+		const wait = stuck.some((t) => t.failed) ? 0 : Math.min(...stuck.map((t) => t.since)) + this.#options.relayFallbackMs - Date.now();
+		if (wait > 0) {
+			this.#relayTimer = setTimeout(() => this.#check(), wait);
+			return;
+		}
+		if (engine.relayOnly) {
+			engine.relayOnly = false;
+			return;
+		}
+		if (this.#relayTried || !this.#signal.connected) return;
+		this.#relayTried = true;
+		engine.relayOnly = true;
+		this.#hooks.onGiveUp();
 	}
 
 	#restart(): void {

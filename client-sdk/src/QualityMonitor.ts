@@ -2,7 +2,7 @@ import type { LocalParticipant } from './LocalParticipant.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import type { RemoteTrack } from './RemoteTrack.js';
 import { ConnectionQuality, RoomEvent, TrackStreamState, VideoQuality, type RoomEventMap } from './RoomEvent.js';
-import { inboundStats, outboundStats, StatsSampler, type TrackStats } from './stats.js';
+import { inboundStats, outboundStats, StatsSampler, worsePath, type MediaPath, type TrackStats } from './stats.js';
 import type { TypedEmitter } from './TypedEmitter.js';
 
 /** @internal What the monitor reads from its room. */
@@ -131,7 +131,8 @@ export class QualityMonitor {
 			} else {
 				this.#silentSamples.delete(participant.id);
 			}
-			if (participant.setConnectionQuality(quality)) events.emit(RoomEvent.ConnectionQualityChanged, quality, participant);
+			const path = expected.reduce<MediaPath | undefined>((worst, s) => worsePath(worst, s.mediaPath), undefined);
+			if (participant.setConnectionQuality(quality)) events.emit(RoomEvent.ConnectionQualityChanged, quality, participant, path);
 		}
 	}
 
@@ -143,7 +144,11 @@ export class QualityMonitor {
 		if (!this.#context.mediaUp()) quality = ConnectionQuality.Lost;
 		else if (outbound.length + inbound.length === 0) quality = ConnectionQuality.Unknown;
 		else quality = grade([...outbound, ...inbound]);
-		if (local.setConnectionQuality(quality)) events.emit(RoomEvent.ConnectionQualityChanged, quality, local);
+		const previousPath = local.mediaPath;
+		const path = stats.reduce<MediaPath | undefined>((worst, s) => worsePath(worst, s.mediaPath), undefined);
+		// Keep the last known path while media is down: it says how the call was reaching the server.
+		if (path !== undefined && local.setMediaPath(path)) events.emit(RoomEvent.MediaPathChanged, path, previousPath);
+		if (local.setConnectionQuality(quality)) events.emit(RoomEvent.ConnectionQualityChanged, quality, local, local.mediaPath);
 		if (quality === ConnectionQuality.Lost || quality === ConnectionQuality.Unknown) return;
 		if (this.#settling > 0) {
 			this.#settling--;

@@ -1,18 +1,14 @@
 import { getLocalDevices, onDevicesChanged } from './Devices.js';
 import { LocalParticipant } from './LocalParticipant.js';
-import { MediaSession, type JoinOutcome } from './MediaSession.js';
-import { MediaWatchdog } from './MediaWatchdog.js';
 import type { RequestOf, RoomInfo } from './protocol.js';
-import { QualityMonitor } from './QualityMonitor.js';
+import type { JoinOutcome } from './MediaSession.js';
 import { RecordingTracker } from './RecordingTracker.js';
+import { RoomSession } from './RoomSession.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import { setSink, type RemoteTrack } from './RemoteTrack.js';
-import { RtcEngine } from './RtcEngine.js';
 import { ConnectionState, DisconnectReason, ReconnectReason, RoomEvent, type DeviceKind, type RoomEventMap } from './RoomEvent.js';
 import { SdkError } from './SdkError.js';
-import { SignalClient } from './SignalClient.js';
 import type { TrackStats } from './stats.js';
-import { Subscriber } from './Subscriber.js';
 import { claimsFromToken } from './token.js';
 import { TypedEmitter } from './TypedEmitter.js';
 import type { RecordingState, Source, WaitingPeer } from './types.js';
@@ -56,14 +52,8 @@ export interface RoomOptions {
 	tokenProvider?: () => string | Promise<string>;
 }
 
-interface Session {
-	readonly signal: SignalClient;
-	readonly engine: RtcEngine;
-	readonly subscriber: Subscriber;
-	readonly media: MediaSession;
-	readonly watchdog: MediaWatchdog;
-	readonly monitor: QualityMonitor;
-}
+/** How many times `connect` follows a cluster's `room_elsewhere` to another node. */
+const MAX_REDIRECTS = 2;
 
 const NO_PARTICIPANTS: ReadonlyMap<string, RemoteParticipant> = new Map();
 
@@ -84,7 +74,7 @@ export class Room extends TypedEmitter<RoomEventMap> {
 	readonly localParticipant: LocalParticipant;
 
 	readonly #options: Required<Omit<RoomOptions, 'room' | 'tokenProvider' | 'path'>> & Pick<RoomOptions, 'room' | 'tokenProvider' | 'path'>;
-	#session: Session | undefined;
+	#session: RoomSession | undefined;
 	#state = ConnectionState.Disconnected;
 	#used = false;
 	#ended = false;
@@ -97,6 +87,8 @@ export class Room extends TypedEmitter<RoomEventMap> {
 	#reconnect: { reason: ReconnectReason; since: number } | undefined;
 	/** The next resume asks the server to drop every transport (ICE restarts did not help). */
 	#freshTransports = false;
+	/** A resume is in flight on a new signaling connection. */
+	#resuming = false;
 	#audioBlocked = false;
 	#audioOutput: string | undefined;
 	readonly #recording = new RecordingTracker(this);
@@ -203,67 +195,37 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		this.localParticipant.setIdentity('', claims.role, claims.name ?? '');
 		const tokenProvider = this.#options.tokenProvider;
 		let first = true;
-		const signal = new SignalClient({
-			url,
-			room: this.#options.room,
-			path: this.#options.path,
-			requestTimeoutMs: this.#options.requestTimeoutMs,
-			connectTimeoutMs: this.#options.connectTimeoutMs,
-			getToken: () => {
-				if (first || !tokenProvider) {
-					first = false;
-					return token;
+		const getToken = (): string | Promise<string> => {
+			if (first || !tokenProvider) {
+				first = false;
+				return token;
+			}
+			return tokenProvider();
+		};
+		let target = url;
+		for (let redirects = 0; ; redirects++) {
+			const session = this.#createSession(target, getToken);
+			this.#session = session;
+			this.#listen(session.signal);
+			this.#setState(ConnectionState.Connecting);
+			try {
+				await session.signal.open();
+				const outcome = await this.#join();
+				if (outcome !== 'waiting') this.#onJoined();
+				break;
+			} catch (error) {
+				const sdkError = SdkError.from(error, 'connection_failed');
+				// A cluster: the room is hosted by another node, which the server names.
+				if (sdkError.code === 'room_elsewhere' && sdkError.redirectUrl && redirects < MAX_REDIRECTS && !this.#ended) {
+					for (const cleanup of this.#cleanups.splice(0)) cleanup();
+					session.close();
+					target = sdkError.redirectUrl;
+					first = true;
+					continue;
 				}
-				return tokenProvider();
-			},
-		});
-		const engine = new RtcEngine(signal);
-		// eslint-disable-next-line @typescript-eslint/no-this-alias
-		const room = this;
-		const subscriber = new Subscriber({
-			engine,
-			signal,
-			events: this,
-			autoSubscribe: this.#options.autoSubscribe,
-			adaptiveStream: this.#options.adaptiveStream,
-			get audioOutput() {
-				return room.#audioOutput;
-			},
-			onPlaybackBlocked: () => this.#onPlaybackBlocked(),
-		});
-		const watchdog = new MediaWatchdog(engine, signal, {
-			onLost: () => {
-				if (this.#state === ConnectionState.Connected && signal.connected) this.#beginReconnect(ReconnectReason.MediaLost);
-			},
-			onRestored: () => {
-				if (this.#reconnect?.reason === ReconnectReason.MediaLost && signal.connected && !this.#resuming) this.#finishReconnect(true);
-			},
-			onGiveUp: () => {
-				this.#freshTransports = true;
-				signal.dropTransport();
-			},
-		});
-		const monitor = new QualityMonitor(
-			{
-				events: this,
-				local: this.localParticipant,
-				tracks: () => subscriber.tracks(),
-				participants: () => subscriber.participants.values(),
-				mediaUp: () => this.#state === ConnectionState.Connected && engine.mediaConnected,
-			},
-			this.#options.statsIntervalMs,
-		);
-		this.#session = { signal, engine, subscriber, media: new MediaSession(signal, engine, subscriber, this.localParticipant), watchdog, monitor };
-		this.#listen(signal);
-		this.#setState(ConnectionState.Connecting);
-		try {
-			await signal.open();
-			const outcome = await this.#join();
-			if (outcome !== 'waiting') this.#onJoined();
-		} catch (error) {
-			const sdkError = SdkError.from(error, 'connection_failed');
-			this.#end(DisconnectReason.JoinFailed, sdkError);
-			throw sdkError;
+				this.#end(DisconnectReason.JoinFailed, sdkError);
+				throw sdkError;
+			}
 		}
 		if (this.#ended) throw new SdkError('closed', 'the room ended while joining');
 	}
@@ -419,6 +381,41 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		return outcome;
 	}
 
+	#createSession(url: string, getToken: () => string | Promise<string>): RoomSession {
+		const options = this.#options;
+		// eslint-disable-next-line @typescript-eslint/no-this-alias
+		const room = this;
+		const session: RoomSession = new RoomSession({
+			url,
+			room: options.room,
+			path: options.path,
+			requestTimeoutMs: options.requestTimeoutMs,
+			connectTimeoutMs: options.connectTimeoutMs,
+			autoSubscribe: options.autoSubscribe,
+			adaptiveStream: options.adaptiveStream,
+			statsIntervalMs: options.statsIntervalMs,
+			getToken,
+			events: this,
+			local: this.localParticipant,
+			audioOutput: () => room.#audioOutput,
+			onPlaybackBlocked: () => this.#onPlaybackBlocked(),
+			joined: () => this.#state === ConnectionState.Connected,
+			watchdog: {
+				onLost: () => {
+					if (this.#state === ConnectionState.Connected && session.signal.connected) this.#beginReconnect(ReconnectReason.MediaLost);
+				},
+				onRestored: () => {
+					if (this.#reconnect?.reason === ReconnectReason.MediaLost && session.signal.connected && !this.#resuming) this.#finishReconnect(true);
+				},
+				onGiveUp: () => {
+					this.#freshTransports = true;
+					session.signal.dropTransport();
+				},
+			},
+		});
+		return session;
+	}
+
 	/** Joined (first time, or after admission): media and statistics start. */
 	#onJoined(): void {
 		this.#setState(ConnectionState.Connected);
@@ -427,7 +424,7 @@ export class Room extends TypedEmitter<RoomEventMap> {
 
 	// --- Connection events ---------------------------------------------------------
 
-	#listen(signal: SignalClient): void {
+	#listen(signal: RoomSession['signal']): void {
 		signal.on('disconnected', (_reason, willReconnect) => {
 			if (this.#ended) return;
 			if (!willReconnect) {
@@ -511,8 +508,6 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		if (reconnect) this.emit(RoomEvent.Reconnected, { resumed, reason: reconnect.reason, durationMs: Date.now() - reconnect.since });
 	}
 
-	#resuming = false;
-
 	/**
 	 * Signaling is back: resume (or rebuild) the session, then wait until media
 	 * flows before saying so. If it does not, rebuild the transports on the next
@@ -569,14 +564,7 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		this.#reconnect = undefined;
 		for (const cleanup of this.#cleanups.splice(0)) cleanup();
 		this.localParticipant.close();
-		if (this.#session) {
-			this.#session.monitor.stop();
-			this.#session.watchdog.close();
-			this.#session.subscriber.close();
-			this.#session.engine.close();
-			this.#session.media.close();
-			this.#session.signal.close();
-		}
+		this.#session?.close();
 		this.#setState(ConnectionState.Disconnected);
 		this.emit(RoomEvent.Disconnected, reason, error);
 	}
@@ -590,7 +578,7 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		this.emit(RoomEvent.ConnectionStateChanged, state, previous);
 	}
 
-	#requireSession(): Session {
+	#requireSession(): RoomSession {
 		if (this.#ended) throw new SdkError('closed', 'the room is closed');
 		if (!this.#session) throw new SdkError('client_invalid_state', 'the room is not connected; call connect() first');
 		return this.#session;

@@ -4,6 +4,7 @@ import type { CloseReason, KickReason, ProducerInfo, RecordingState, RoomClosedR
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import type { RemoteTrack } from './RemoteTrack.js';
 import type { SdkError } from './SdkError.js';
+import type { MediaPath } from './stats.js';
 
 /** Where the room's connection stands. */
 export enum ConnectionState {
@@ -134,8 +135,14 @@ export enum RoomEvent {
 	Reconnecting = 'reconnecting',
 	/** Media flows again after a drop; the session was resumed or rebuilt: `({ resumed, reason, durationMs })`. */
 	Reconnected = 'reconnected',
-	/** A participant's connection quality changed: `(quality, participant)`. */
+	/**
+	 * A participant's connection quality changed: `(quality, participant, mediaPath)`. `mediaPath` is
+	 * this browser's path to the server involved ('udp' | 'tcp' | 'relay'; for this participant the
+	 * most roundabout of its transports, for a remote one the receiving transport), when known.
+	 */
 	ConnectionQualityChanged = 'connectionQualityChanged',
+	/** This browser's media path to the server changed (e.g. 'udp', or 'relay' after falling back to TURN): `(path, previous)`. */
+	MediaPathChanged = 'mediaPathChanged',
 	/** A received video was paused or resumed by the SDK (visibility, weak link): `(track, state, participant)`. */
 	TrackStreamStateChanged = 'trackStreamStateChanged',
 	/** The room started recording (show it to the user): `(recording)`. */
@@ -181,7 +188,8 @@ export type RoomEventMap = {
 	[RoomEvent.RoomClosed]: [reason: RoomClosedReason];
 	[RoomEvent.Reconnecting]: [reason: ReconnectReason];
 	[RoomEvent.Reconnected]: [info: ReconnectedInfo];
-	[RoomEvent.ConnectionQualityChanged]: [quality: ConnectionQuality, participant: RemoteParticipant | LocalParticipant];
+	[RoomEvent.ConnectionQualityChanged]: [quality: ConnectionQuality, participant: RemoteParticipant | LocalParticipant, mediaPath: MediaPath | undefined];
+	[RoomEvent.MediaPathChanged]: [path: MediaPath | undefined, previous: MediaPath | undefined];
 	[RoomEvent.TrackStreamStateChanged]: [track: RemoteTrack, state: TrackStreamState, participant: RemoteParticipant];
 	[RoomEvent.RecordingStarted]: [recording: RecordingState];
 	[RoomEvent.RecordingStopped]: [recording: RecordingState];

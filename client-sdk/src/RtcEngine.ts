@@ -22,6 +22,10 @@ export class RtcEngine {
 	#device: Device | undefined;
 	readonly #transports: Partial<Record<Direction, types.Transport>> = {};
 	readonly #creating: Partial<Record<Direction, Promise<types.Transport>>> = {};
+	/** When each transport started its first connection attempt, until it first connects. */
+	readonly #connectingSince: Partial<Record<Direction, number>> = {};
+	#relayOnly = false;
+	#turnAvailable = false;
 	#closed = false;
 
 	/** Called whenever a transport's connection state changes (ICE + DTLS). */
@@ -74,6 +78,32 @@ export class RtcEngine {
 	/** Connection state of the transport of `direction` (undefined: none). */
 	connectionState(direction: Direction): types.ConnectionState | undefined {
 		return this.#transports[direction]?.connectionState;
+	}
+
+	/** True when the server handed out at least one TURN server (a relay to fall back on). */
+	get turnAvailable(): boolean {
+		return this.#turnAvailable;
+	}
+
+	/**
+	 * Transports created from now on gather only relay candidates
+	 * (`iceTransportPolicy: 'relay'`): the way through when direct paths look
+	 * open but do not carry media (a firewall that passes STUN, not DTLS).
+	 */
+	get relayOnly(): boolean {
+		return this.#relayOnly;
+	}
+
+	set relayOnly(value: boolean) {
+		this.#relayOnly = value;
+	}
+
+	/**
+	 * When the transport of `direction` began its first connection attempt,
+	 * while it has never been connected; undefined otherwise.
+	 */
+	connectingSince(direction: Direction): number | undefined {
+		return this.#connectingSince[direction];
 	}
 
 	/** The transport of `direction`, if one exists. */
@@ -140,6 +170,7 @@ export class RtcEngine {
 	dropTransport(direction: Direction): void {
 		this.#transports[direction]?.close();
 		delete this.#transports[direction];
+		delete this.#connectingSince[direction];
 	}
 
 	/** Closes both transports; the next session loads a new device. */
@@ -160,7 +191,8 @@ export class RtcEngine {
 		const device = this.device;
 		const params = await this.#signal.request('createTransport', { direction });
 		if (this.#closed) throw new SdkError('closed', 'the room was closed');
-		const options = toTransportOptions(params);
+		this.#turnAvailable = params.iceServers.some((server) => [server.urls].flat().some((url) => /^turns?:/.test(url)));
+		const options = toTransportOptions(params, this.#relayOnly && this.#turnAvailable);
 		const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
 		transport.on('connect', ({ dtlsParameters }, callback, errback) => {
 			this.#signal
@@ -181,8 +213,15 @@ export class RtcEngine {
 					.then(callback, errback);
 			});
 		}
+		let everConnected = false;
 		transport.on('connectionstatechange', (state) => {
 			if (this.#closed || this.#transports[direction] !== transport) return;
+			if (state === 'connected') {
+				everConnected = true;
+				delete this.#connectingSince[direction];
+			} else if (!everConnected && state !== 'new' && this.#connectingSince[direction] === undefined) {
+				this.#connectingSince[direction] = Date.now();
+			}
 			this.onConnectionStateChange?.(direction, state);
 		});
 		this.#transports[direction] = transport;
@@ -190,8 +229,9 @@ export class RtcEngine {
 	}
 }
 
-function toTransportOptions(params: TransportParams): types.TransportOptions {
+function toTransportOptions(params: TransportParams, relayOnly: boolean): types.TransportOptions {
 	return {
+		iceTransportPolicy: relayOnly ? 'relay' : 'all',
 		id: params.id,
 		iceParameters: params.iceParameters,
 		// mediasoup-client wants `address`; mediasoup 3.12 sends only `ip`.

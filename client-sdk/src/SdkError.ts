@@ -30,11 +30,14 @@ export type SdkErrorCode = ErrorCode | ClientErrorCode;
 export class SdkError extends Error {
 	/** Stable code: a protocol error code from the server or a {@link ClientErrorCode}. */
 	readonly code: SdkErrorCode;
+	/** With `room_elsewhere`: the server (cluster node) that hosts the room. */
+	readonly redirectUrl: string | undefined;
 
-	constructor(code: SdkErrorCode, message: string, options?: { cause?: unknown }) {
+	constructor(code: SdkErrorCode, message: string, options?: { cause?: unknown; redirectUrl?: string }) {
 		super(message, options);
 		this.name = 'SdkError';
 		this.code = code;
+		this.redirectUrl = options?.redirectUrl;
 	}
 
 	/** Wraps anything thrown into an SdkError, keeping SdkErrors as they are. */

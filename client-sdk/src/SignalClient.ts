@@ -148,7 +148,8 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 				} else if (result.ok) {
 					resolve(result.data);
 				} else {
-					reject(new SdkError(result.error.code, result.error.message));
+					const { redirectUrl } = result.error as { redirectUrl?: unknown };
+					reject(new SdkError(result.error.code, result.error.message, typeof redirectUrl === 'string' ? { redirectUrl } : {}));
 				}
 			});
 		});

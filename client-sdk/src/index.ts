@@ -30,7 +30,7 @@ export { RemoteTrack } from './RemoteTrack.js';
 export { SdkError, type SdkErrorCode, type ClientErrorCode } from './SdkError.js';
 export { TypedEmitter } from './TypedEmitter.js';
 export type { TrackStats } from './stats.js';
-export { PROTOCOL_VERSION } from './protocol.js';
+export { PROTOCOL_VERSION } from './types.js';
 export type { ErrorCode, ProducerInfo, Role, Source, WaitingPeer, CloseReason, KickReason, RoomClosedReason, ConsumerType, RecordingState } from './types.js';
 
 /** SDK version. */

@@ -6,7 +6,7 @@
  * to be exactly the server's.
  */
 import type * as Protocol from '../../server/signaling/protocol.js';
-import type * as Public from './types.js';
+import * as Public from './types.js';
 
 export type {
 	ConsumeResponse,
@@ -29,7 +29,7 @@ export type { Role, Source, ErrorCode, ProducerInfo, WaitingPeer, CloseReason, K
  * Protocol version this SDK speaks. Typed against the server's constant so a
  * version bump there fails the SDK's type check until the SDK follows.
  */
-export const PROTOCOL_VERSION: typeof Protocol.PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION: typeof Protocol.PROTOCOL_VERSION = Public.PROTOCOL_VERSION;
 
 /** A successful `join` answer (not waiting for admission). */
 export type JoinedResponse = Extract<Protocol.JoinResponse, { waiting: false }>;
@@ -38,11 +38,13 @@ export type JoinedResponse = Extract<Protocol.JoinResponse, { waiting: false }>;
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Assert<T extends true> = T;
+/** Every code the server can send is one the SDK knows (the SDK may already know newer ones). */
+type Covers<Known, Sent> = [Sent] extends [Known] ? true : false;
 
 export type ProtocolTypesMatch = [
 	Assert<Equal<Public.Role, Protocol.Role>>,
 	Assert<Equal<Public.Source, Protocol.Source>>,
-	Assert<Equal<Public.ErrorCode, Protocol.ErrorCode>>,
+	Assert<Covers<Public.ErrorCode, Protocol.ErrorCode>>,
 	Assert<Equal<Public.ProducerInfo, Protocol.ProducerInfo>>,
 	Assert<Equal<Public.WaitingPeer, Protocol.NotificationMap['waitingRoom']['peers'][number]>>,
 	Assert<Equal<Public.CloseReason, Protocol.CloseReason>>,

@@ -52,7 +52,18 @@ export interface TrackStats {
 	packetsSent: number;
 	/** Outbound: payload bytes sent (all simulcast layers). */
 	bytesSent: number;
+	/** The path of the transport carrying this track (selected ICE candidate pair), once one is selected. */
+	mediaPath?: MediaPath;
+	/** With `mediaPath` 'relay': how this browser reaches the TURN server ('udp', 'tcp' or 'tls'). */
+	relayProtocol?: string;
 }
+
+/**
+ * How this browser's media reaches the server: directly over UDP (the best),
+ * over ICE-TCP (UDP blocked), or through a TURN relay (only the TURN port
+ * open, or direct paths failed).
+ */
+export type MediaPath = 'udp' | 'tcp' | 'relay';
 
 type Stat = Record<string, unknown> & { type: string; id: string };
 
@@ -121,6 +132,7 @@ export async function inboundStats(track: RemoteTrack, sampler: StatsSampler): P
 	stats.packetLossPercent = rates.lossPercent;
 	const rtt = candidatePairRtt(report);
 	if (rtt !== undefined) stats.roundTripTime = rtt;
+	addPath(stats, report);
 	return stats;
 }
 
@@ -152,6 +164,7 @@ export async function outboundStats(track: LocalTrack, participantId: string, sa
 	stats.packetLossPercent = 100 * fractionLost;
 	const rtt = rtts.length > 0 ? rtts.reduce((a, b) => a + b, 0) / rtts.length : candidatePairRtt(report);
 	if (rtt !== undefined) stats.roundTripTime = rtt;
+	addPath(stats, report);
 	return stats;
 }
 
@@ -186,14 +199,48 @@ function base(
 	};
 }
 
-/** RTT of the selected ICE candidate pair (the transport's, else a nominated one). */
-function candidatePairRtt(report: RTCStatsReport): number | undefined {
-	const all = values(report);
+/** The selected ICE candidate pair (the transport's, else a nominated one). */
+function selectedPair(all: Stat[]): Stat | undefined {
 	const transport = all.find((s) => s.type === 'transport' && typeof s.selectedCandidatePairId === 'string');
-	const pair =
+	return (
 		(transport && all.find((s) => s.id === transport.selectedCandidatePairId)) ??
-		all.find((s) => s.type === 'candidate-pair' && s.nominated === true && s.state === 'succeeded');
+		all.find((s) => s.type === 'candidate-pair' && s.nominated === true && s.state === 'succeeded')
+	);
+}
+
+/** RTT of the selected ICE candidate pair. */
+function candidatePairRtt(report: RTCStatsReport): number | undefined {
+	const pair = selectedPair(values(report));
 	return pair && typeof pair.currentRoundTripTime === 'number' ? pair.currentRoundTripTime : undefined;
+}
+
+/**
+ * The path of the selected pair, from this browser's side of it: a relay
+ * candidate means TURN; otherwise the candidate's protocol (an ICE-TCP pair
+ * has a TCP local candidate).
+ */
+export function mediaPathOf(report: RTCStatsReport): { path: MediaPath; relayProtocol?: string } | undefined {
+	const all = values(report);
+	const pair = selectedPair(all);
+	const local = pair && all.find((s) => s.id === pair.localCandidateId);
+	if (!local) return undefined;
+	if (local.candidateType === 'relay') return { path: 'relay', ...(typeof local.relayProtocol === 'string' ? { relayProtocol: local.relayProtocol } : {}) };
+	if (local.protocol === 'tcp') return { path: 'tcp' };
+	if (local.protocol === 'udp') return { path: 'udp' };
+	return undefined;
+}
+
+/** How much of a fallback a path is: relay over TCP over UDP. */
+export function worsePath(a: MediaPath | undefined, b: MediaPath | undefined): MediaPath | undefined {
+	const rank = (p: MediaPath | undefined): number => (p === undefined ? 0 : p === 'udp' ? 1 : p === 'tcp' ? 2 : 3);
+	return rank(a) >= rank(b) ? a : b;
+}
+
+function addPath(stats: TrackStats, report: RTCStatsReport): void {
+	const found = mediaPathOf(report);
+	if (!found) return;
+	stats.mediaPath = found.path;
+	if (found.relayProtocol) stats.relayProtocol = found.relayProtocol;
 }
 
 function values(report: RTCStatsReport): Stat[] {

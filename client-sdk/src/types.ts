@@ -5,13 +5,20 @@
  * time that each one is exactly the server's definition, so they cannot drift.
  */
 
+/** Signaling protocol version this SDK speaks (sent in `join`). */
+export const PROTOCOL_VERSION = 1;
+
 /** Roles carried by join tokens (claim `role`). */
 export type Role = 'host' | 'clinician' | 'patient' | 'observer' | 'device';
 
 /** What a track carries; drives permissions, priorities and layout. */
 export type Source = 'camera' | 'microphone' | 'screen' | 'screen-audio' | 'device';
 
-/** Stable error codes sent by the server (see docs/protocol.md, section 7). */
+/**
+ * Stable error codes sent by the server (see docs/protocol.md, section 7).
+ * `room_elsewhere` (a cluster: the room is hosted by another node) is
+ * followed by the SDK itself, to the node the server names.
+ */
 export type ErrorCode =
 	| 'auth_missing_token'
 	| 'auth_invalid_token'
@@ -31,6 +38,7 @@ export type ErrorCode =
 	| 'cannot_consume'
 	| 'room_closed'
 	| 'room_full'
+	| 'room_elsewhere'
 	| 'limit_exceeded'
 	| 'forbidden'
 	| 'media_error'
