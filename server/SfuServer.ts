@@ -11,7 +11,7 @@ import type { ServerConfig } from './config/index.js';
 import { HttpServer, registerClusterRoutes, registerDemoRoutes, registerIngestRoutes, registerRecordingRoutes, type HealthReport, type Readiness } from './http/index.js';
 import { SigningKey } from './integrity/index.js';
 import { IngestService } from './ingest/index.js';
-import { clusterPlacement, createNodeRegistry, type NodeInfo, type NodeRegistry } from './cluster/index.js';
+import { ClusterMedia, clusterPlacement, createNodeRegistry, type NodeInfo, type NodeRegistry } from './cluster/index.js';
 import { RecordingService, resolveFfmpeg, resolveFfprobe } from './recording/index.js';
 import { assertWorkerBinary, WorkerPool } from './media/index.js';
 import { TurnCredentials, type IceServer } from './network/index.js';
@@ -50,6 +50,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	#recordings: RecordingService | null = null;
 	#ingest: IngestService | null = null;
 	#registry: NodeRegistry | null = null;
+	#clusterMedia: ClusterMedia | null = null;
 	#placement: RoomPlacement = { claim: async () => undefined, release: () => undefined };
 	#closing: Promise<void> | null = null;
 
@@ -132,7 +133,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			localRooms: () => this.rooms.rooms().map((room) => room.id),
 			logger: moduleLogger(rootLogger, 'cluster'),
 		});
-		this.#placement = clusterPlacement(this.#registry, moduleLogger(rootLogger, 'cluster'));
+		this.#placement = clusterPlacement(this.#registry, moduleLogger(rootLogger, 'cluster'), { span: config.cluster.roomMode === 'span' });
 
 		this.#recordings = this.#createRecordingService(rootLogger);
 		this.#ingest = this.#createIngestService(rootLogger);
@@ -168,6 +169,18 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		else this.#signaling.attach(this.#http.server);
 		if (config.cluster.redisUrl) this.#signaling.useRedisAdapter(config.cluster.redisUrl);
 		registerClusterRoutes(this.#http.app, { registry: this.#registry, verifier });
+		if (config.cluster.redisUrl && config.cluster.secret && config.cluster.roomMode === 'span') {
+			this.#clusterMedia = new ClusterMedia({
+				redisUrl: config.cluster.redisUrl,
+				secret: config.cluster.secret,
+				pipeIp: config.cluster.pipeIp,
+				...(config.cluster.pipeAnnouncedIp ? { pipeAnnouncedIp: config.cluster.pipeAnnouncedIp } : {}),
+				registry: this.#registry,
+				rooms: this.#rooms,
+				app: this.#http.app,
+				logger: moduleLogger(rootLogger, 'cluster.media'),
+			});
+		}
 		const signaling = this.#signaling;
 		// Pages learn where signaling lives: same origin, or the uWS port.
 		this.#http.app.get('/api/client-config', async () => ({ protocolVersion: PROTOCOL_VERSION, signalingPort: signaling.uwsPort }));
@@ -307,14 +320,24 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		const counts = this.#rooms?.counts();
 		const workers = this.#pool?.workers.length ?? 0;
 		const consumers = this.#pool?.counts().consumers ?? 0;
+		const publicUrl = this.#config.cluster.publicUrl ?? `http://${this.#config.http.host === '0.0.0.0' ? hostname() : this.#config.http.host}:${this.#http?.port ?? this.#config.http.port}`;
 		return {
 			id: this.#config.cluster.nodeId,
 			version,
-			publicUrl: this.#config.cluster.publicUrl ?? `http://${this.#config.http.host === '0.0.0.0' ? hostname() : this.#config.http.host}:${this.#http?.port ?? this.#config.http.port}`,
+			publicUrl,
+			internalUrl: this.#config.cluster.internalUrl ?? publicUrl,
 			startedAt: new Date(this.#startedAt).toISOString(),
 			updatedAt: new Date().toISOString(),
 			ready: this.readiness().ready,
-			load: { rooms: counts?.rooms ?? 0, peers: counts?.peers ?? 0, consumers, workers, consumersPerWorker: workers > 0 ? consumers / workers : Infinity },
+			load: {
+				rooms: counts?.rooms ?? 0,
+				peers: counts?.peers ?? 0,
+				consumers,
+				workers,
+				consumersPerWorker: workers > 0 ? consumers / workers : Number.MAX_SAFE_INTEGER,
+				pipesIn: this.#clusterMedia?.counts().inbound ?? 0,
+				pipesOut: this.#clusterMedia?.counts().outbound ?? 0,
+			},
 		};
 	}
 
@@ -337,6 +360,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			this.#rooms?.close();
 			await this.#signaling?.close();
 			await this.#http?.close();
+			await this.#clusterMedia?.close();
 			await this.#registry?.close();
 			await this.#pool?.close();
 			this.#logger.info('closed');

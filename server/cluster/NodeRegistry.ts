@@ -6,6 +6,8 @@ export interface NodeInfo {
 	version: string;
 	/** How clients reach this node. */
 	publicUrl: string;
+	/** How other nodes reach this one (pipe set-up). */
+	internalUrl: string;
 	startedAt: string;
 	/** When this record was last written. */
 	updatedAt: string;
@@ -21,6 +23,9 @@ export interface NodeLoad {
 	workers: number;
 	/** Consumers per live worker: the number placement compares. */
 	consumersPerWorker: number;
+	/** Producers piped in from other nodes / out to other nodes. */
+	pipesIn: number;
+	pipesOut: number;
 }
 
 export type NodeRegistryEvents = {

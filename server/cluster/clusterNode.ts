@@ -21,15 +21,17 @@ export function createNodeRegistry(options: ClusterNodeOptions): NodeRegistry {
 }
 
 /**
- * Rooms open only on their origin node: a join that reaches another node is
- * answered `room_elsewhere` with the origin's URL, so the client reconnects
- * there (the SDK follows it). Cluster state unreachable: `unavailable`.
+ * Every room has an origin node, claimed in Redis on first join (cluster state
+ * unreachable: `unavailable`). With `span`, any node hosts its own
+ * participants of the room (ClusterMedia pipes media between nodes);
+ * otherwise a join that reaches another node is answered `room_elsewhere`
+ * with the origin's URL.
  */
-export function clusterPlacement(registry: NodeRegistry, logger: Logger): RoomPlacement {
+export function clusterPlacement(registry: NodeRegistry, logger: Logger, options: { span: boolean }): RoomPlacement {
 	return {
 		async claim(roomId) {
 			const { originNodeId } = await registry.claimRoom(roomId);
-			if (originNodeId === registry.nodeId) return;
+			if (originNodeId === registry.nodeId || options.span) return;
 			const origin = (await registry.nodes()).find((node) => node.id === originNodeId);
 			throw new SfuError('room_elsewhere', `this room is hosted by node ${originNodeId}; reconnect there`, origin ? { redirectUrl: origin.publicUrl } : {});
 		},

@@ -189,6 +189,20 @@ export const ServerConfigSchema = z
 				heartbeatMs: z.number().int().min(200).max(60_000).default(2000),
 				/** Peers this node takes before /readyz turns false and new rooms go elsewhere. Default 2000. */
 				maxPeers: z.number().int().min(1).max(1_000_000).default(2000),
+				/** Shared secret authenticating node-to-node calls (HMAC). Required with redisUrl. */
+				secret: z.string().min(16, 'must be at least 16 characters').optional(),
+				/** How other nodes reach this one for pipe set-up. Default: publicUrl. */
+				internalUrl: z.string().url().optional(),
+				/**
+				 * 'span': a room's participants may be on any node, media piped between
+				 * them; 'redirect': a room lives on its origin node and other nodes
+				 * answer room_elsewhere. Default 'span'.
+				 */
+				roomMode: z.enum(['span', 'redirect']).default('span'),
+				/** Address PipeTransports to other nodes listen on. Default '127.0.0.1'. */
+				pipeIp: z.string().min(1).default('127.0.0.1'),
+				/** Address other nodes send pipe media to, when it differs (NAT). */
+				pipeAnnouncedIp: z.string().min(1).optional(),
 			})
 			.prefault({}),
 		/** Where the node keeps its data (recordings, keys, audit trail). Default './data'. */

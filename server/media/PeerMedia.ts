@@ -221,6 +221,18 @@ export class PeerMedia extends EventEmitter<PeerMediaEvents> {
 		return fresh.producer;
 	}
 
+	/**
+	 * A producer piped in from another node for a remote peer: tracked like
+	 * the peer's own, closed with it; `onClose` tears the pipe down.
+	 */
+	adoptPipeProducer(producer: PeerProducer, onClose: () => void): void {
+		this.#producers.set(producer.id, producer);
+		producer.observer.once('close', () => {
+			this.#producers.delete(producer.id);
+			onClose();
+		});
+	}
+
 	/** The ingest endpoint behind a device producer, if it is one. */
 	ingestOf(producerId: string): IngestStream | undefined {
 		return this.#ingests.get(producerId);

@@ -49,8 +49,14 @@ export function producerInfo(producer: PeerProducer): ProducerInfo {
  * admitted) its media. Enforces what its role may do.
  */
 export class Peer extends EventEmitter<PeerEvents> {
-	readonly id = randomUUID();
+	readonly id: string;
 	readonly identity: PeerIdentity;
+	/**
+	 * Set for a participant connected to another node of the cluster: its
+	 * producers are known from the roster and piped here only when consumed.
+	 */
+	readonly remote: { nodeId: string } | null;
+	readonly #remoteProducers = new Map<string, ProducerInfo>();
 	#state: PeerState;
 	#channel: PeerChannel | null;
 	#media: PeerMedia | null = null;
@@ -58,8 +64,10 @@ export class Peer extends EventEmitter<PeerEvents> {
 	/** Pending removal of a disconnected peer. */
 	graceTimer: NodeJS.Timeout | null = null;
 
-	constructor(identity: PeerIdentity, channel: PeerChannel, state: 'waiting' | 'joined') {
+	constructor(identity: PeerIdentity, channel: PeerChannel, state: 'waiting' | 'joined', options: { id?: string; remote?: { nodeId: string } } = {}) {
 		super();
+		this.id = options.id ?? randomUUID();
+		this.remote = options.remote ?? null;
 		this.identity = identity;
 		this.#channel = channel;
 		this.#state = state;
@@ -95,8 +103,21 @@ export class Peer extends EventEmitter<PeerEvents> {
 			id: this.id,
 			role: this.identity.role,
 			displayName: this.identity.displayName,
-			producers: this.#media ? [...this.#media.producers.values()].map(producerInfo) : [],
+			producers: this.remote ? [...this.#remoteProducers.values()] : this.#media ? [...this.#media.producers.values()].map(producerInfo) : [],
 		};
+	}
+
+	/** A remote peer's producers, as the roster describes them. */
+	get remoteProducers(): ReadonlyMap<string, ProducerInfo> {
+		return this.#remoteProducers;
+	}
+
+	setRemoteProducer(info: ProducerInfo): void {
+		this.#remoteProducers.set(info.id, info);
+	}
+
+	deleteRemoteProducer(producerId: string): void {
+		this.#remoteProducers.delete(producerId);
 	}
 
 	notify<N extends NotificationName>(name: N, data: NotificationMap[N]): void {

@@ -4,7 +4,7 @@ import { waitsForAdmission } from '../auth/index.js';
 import { SfuError } from '../errors.js';
 import { PeerMedia, RoomMedia, type PeerConsumer, type PeerMediaOptions, type PeerProducer, type RoomMediaOptions, type WorkerPool } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
-import type { CloseReason, JoinResponse, NotificationMap, NotificationName, RoomInfo } from '../signaling/protocol.js';
+import type { CloseReason, JoinResponse, NotificationMap, NotificationName, PeerInfo, RoomInfo } from '../signaling/protocol.js';
 import { Peer, producerInfo, type PeerChannel, type PeerIdentity } from './Peer.js';
 
 export interface RoomPolicy {
@@ -29,7 +29,20 @@ export type RoomEvents = {
 	peerleft: [peer: Peer, reason: CloseReason];
 	producernew: [peer: Peer, producer: PeerProducer];
 	producerclose: [peer: Peer, producer: PeerProducer];
+	producerpause: [peer: Peer, producer: PeerProducer];
+	producerresume: [peer: Peer, producer: PeerProducer];
 };
+
+/** How a room gets media of participants on other nodes (the cluster implements it). */
+export interface RemoteMedia {
+	/** Pipes a remote peer's producer to this node; resolves with the local pipe producer. */
+	pipeIn(room: Room, owner: Peer, producerId: string): Promise<PeerProducer>;
+	/** A local consumer of a piped producer opened: pipes close when their last consumer does. */
+	consumerOpened(producerId: string, consumer: PeerConsumer): void;
+}
+
+/** Participants mirrored from other nodes have no connection here. */
+const NO_CHANNEL: PeerChannel = { notify: () => undefined, close: () => undefined };
 
 export interface JoinRequest {
 	rtpCapabilities?: types.RtpCapabilities;
@@ -133,11 +146,70 @@ export class Room extends EventEmitter<RoomEvents> {
 		return { peer, response: this.#joinedResponse(peer, false) };
 	}
 
-	/** Looks a producer up across the room and consumes it for `peer`. */
+	/**
+	 * Looks a producer up across the room (and the cluster) and consumes it for
+	 * `peer`; a remote peer's producer is piped here first.
+	 */
 	async consume(peer: Peer, producerId: string): Promise<PeerConsumer> {
 		const owner = this.#producerOwner(producerId);
 		if (!owner) throw new SfuError('not_found', 'no such producer in this room');
-		return peer.consume(owner.media.producer(producerId), owner.media.home.router);
+		let producer = owner.media.producers.get(producerId);
+		if (!producer && owner.remote) {
+			if (!this.remoteMedia) throw new SfuError('unavailable', 'that participant is on another node and the cluster link is down');
+			producer = await this.remoteMedia.pipeIn(this, owner, producerId);
+		}
+		if (!producer) throw new SfuError('not_found', 'no such producer in this room');
+		const consumer = await peer.consume(producer, owner.media.home.router);
+		if (owner.remote) this.remoteMedia?.consumerOpened(producerId, consumer);
+		return consumer;
+	}
+
+	/** Set by the cluster: brings remote peers' producers here on demand. */
+	remoteMedia: RemoteMedia | null = null;
+
+	/** A participant of another node appears (or is updated) from the cluster roster. */
+	async upsertRemotePeer(info: PeerInfo, nodeId: string): Promise<void> {
+		let peer = this.#peers.get(info.id);
+		if (peer && !peer.remote) return;
+		if (!peer) {
+			peer = new Peer({ sub: `remote:${info.id}`, role: info.role, displayName: info.displayName }, NO_CHANNEL, 'joined', { id: info.id, remote: { nodeId } });
+			peer.attachMedia(new PeerMedia(peer.id, this.#media, await this.#media.routerForNewPeer(), this.#options.peerMedia, this.#logger.child({ peerId: peer.id })));
+			this.#peers.set(peer.id, peer);
+			this.#cancelEmptyTimer();
+			this.#broadcast('peerJoined', { peer: { ...info, producers: [] } }, peer);
+		}
+		const known = new Set(info.producers.map((p) => p.id));
+		for (const old of [...peer.remoteProducers.values()]) {
+			if (!known.has(old.id)) this.#remoteProducerGone(peer, old.id);
+		}
+		for (const producer of info.producers) {
+			const before = peer.remoteProducers.get(producer.id);
+			peer.setRemoteProducer(producer);
+			if (!before) {
+				this.#broadcast('producerNew', { producer }, peer);
+			} else if (before.paused !== producer.paused) {
+				const local = peer.media.producers.get(producer.id);
+				if (local) void (producer.paused ? local.pause() : local.resume()).catch(() => undefined);
+				this.#broadcast(producer.paused ? 'producerPaused' : 'producerResumed', { producerId: producer.id, peerId: peer.id }, peer);
+			}
+		}
+	}
+
+	/** A participant of another node left. */
+	removeRemotePeer(peerId: string, reason: CloseReason): void {
+		const peer = this.#peers.get(peerId);
+		if (peer?.remote) this.remove(peer, reason);
+	}
+
+	/** Local peers (not mirrored from other nodes). */
+	localPeers(): Peer[] {
+		return this.peers().filter((p) => !p.remote);
+	}
+
+	#remoteProducerGone(peer: Peer, producerId: string): void {
+		peer.deleteRemoteProducer(producerId);
+		peer.media.producers.get(producerId)?.close();
+		this.#broadcast('producerClosed', { producerId, peerId: peer.id }, peer);
 	}
 
 	/** The peer's socket dropped: keep it for the grace period, then remove it. */
@@ -166,7 +238,8 @@ export class Room extends EventEmitter<RoomEvents> {
 			this.#broadcast('peerLeft', { peerId: peer.id, reason });
 			this.emit('peerleft', peer, reason);
 		}
-		if (this.#peers.size === 0) this.#scheduleEmptyClose();
+		// Mirrors of other nodes' participants do not keep this node's room open.
+		if (this.localPeers().length === 0) this.#scheduleEmptyClose();
 	}
 
 	/** Lets a waiting peer in; it joins for real on its next `join`. */
@@ -230,8 +303,14 @@ export class Room extends EventEmitter<RoomEvents> {
 			this.#broadcast('producerClosed', others(producer), peer);
 			this.emit('producerclose', peer, producer);
 		});
-		peer.on('producerpause', (producer) => this.#broadcast('producerPaused', others(producer), peer));
-		peer.on('producerresume', (producer) => this.#broadcast('producerResumed', others(producer), peer));
+		peer.on('producerpause', (producer) => {
+			this.#broadcast('producerPaused', others(producer), peer);
+			this.emit('producerpause', peer, producer);
+		});
+		peer.on('producerresume', (producer) => {
+			this.#broadcast('producerResumed', others(producer), peer);
+			this.emit('producerresume', peer, producer);
+		});
 		media.on('consumerclose', (consumer) => peer.notify('consumerClosed', { consumerId: consumer.id, producerId: consumer.producerId }));
 		media.on('consumerpause', (consumer) => peer.notify('consumerPaused', { consumerId: consumer.id }));
 		media.on('consumerresume', (consumer) => peer.notify('consumerResumed', { consumerId: consumer.id }));
@@ -268,7 +347,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
 	#producerOwner(producerId: string): Peer | undefined {
 		for (const peer of this.#peers.values()) {
-			if (peer.hasMedia && peer.media.producers.has(producerId)) return peer;
+			if (peer.hasMedia && (peer.media.producers.has(producerId) || peer.remoteProducers.has(producerId))) return peer;
 		}
 		return undefined;
 	}

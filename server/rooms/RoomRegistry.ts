@@ -90,7 +90,7 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
 		const counts: RoomCounts = { rooms: 0, peers: 0, waiting: 0, ...emptyCounts() };
 		for (const room of this.#rooms.values()) {
 			counts.rooms += 1;
-			for (const peer of room.peers()) {
+			for (const peer of room.localPeers()) {
 				if (peer.state === 'waiting') counts.waiting += 1;
 				else counts.peers += 1;
 			}

@@ -1,5 +1,5 @@
 export { Room } from './Room.js';
-export type { JoinRequest, RoomCloseReason, RoomEvents, RoomOptions, RoomPolicy } from './Room.js';
+export type { JoinRequest, RemoteMedia, RoomCloseReason, RoomEvents, RoomOptions, RoomPolicy } from './Room.js';
 export { Peer, producerInfo } from './Peer.js';
 export type { PeerChannel, PeerEvents, PeerIdentity, PeerState } from './Peer.js';
 export { RoomRegistry } from './RoomRegistry.js';

@@ -19,7 +19,7 @@ describe('cluster: nodes and rooms over a real Redis', function () {
 	const clients: TestClient[] = [];
 	let admin: string;
 
-	const nodeEnv = (id: string) => ({ NODE_ID: id, REDIS_URL: redis.url, CLUSTER_HEARTBEAT_MS: '300', MEDIASOUP_NUM_WORKERS: '1', LOG_LEVEL: 'info' });
+	const nodeEnv = (id: string) => ({ NODE_ID: id, REDIS_URL: redis.url, CLUSTER_SECRET: 'cluster-secret-0123456789', CLUSTER_HEARTBEAT_MS: '300', MEDIASOUP_NUM_WORKERS: '1', LOG_LEVEL: 'info' });
 	const clusterView = async (node: ServerProcess): Promise<NodesAnswer> => {
 		const response = await fetch(`${node.baseUrl}/api/cluster/nodes`, { headers: { authorization: `Bearer ${admin}` } });
 		// While Redis is down the node answers 503 unavailable: no nodes known.
@@ -58,18 +58,18 @@ describe('cluster: nodes and rooms over a real Redis', function () {
 		expect(refused.status).to.equal(403);
 	});
 
-	it('claims a room for the node first joined, and sends joins on another node there', async () => {
+	it('lets a room span nodes: participants on different nodes see each other', async () => {
 		const [a, b] = nodes as [ServerProcess, ServerProcess];
 		const first = await join(a, 'ward-7');
 		expect(first.result.ok).to.equal(true);
-		const elsewhere = await join(b, 'ward-7');
-		expect(elsewhere.result.ok).to.equal(false);
-		expect(!elsewhere.result.ok && elsewhere.result.error.code).to.equal('room_elsewhere');
-		expect(!elsewhere.result.ok && elsewhere.result.error.redirectUrl).to.equal(a.baseUrl);
-		// Following the redirect works.
-		expect((await join(a, 'ward-7')).result.ok).to.equal(true);
-		// Another room is free to open on node B.
-		expect((await join(b, 'ward-8')).result.ok).to.equal(true);
+		const second = await join(b, 'ward-7');
+		expect(second.result.ok).to.equal(true);
+		const firstId = first.result.ok ? first.result.data.peerId : '';
+		const secondId = second.result.ok ? second.result.data.peerId : '';
+		await first.client.waitForNotification('peerJoined', (d) => d.peer.id === secondId);
+		const third = await join(b, 'ward-7');
+		expect(third.result.ok && third.result.data.waiting === false && third.result.data.peers.map((p) => p.id).sort()).to.deep.equal([firstId, secondId].sort());
+		await third.client.request('leave', {});
 	});
 
 	it('forgets a killed node after its heartbeat TTL and lets another node take its rooms', async () => {
@@ -79,8 +79,12 @@ describe('cluster: nodes and rooms over a real Redis', function () {
 		await a.stop('SIGKILL');
 		expect(isAlive(pid)).to.equal(false);
 		await waitFor(async () => (await clusterView(b)).nodes.every((n) => n.id !== 'node-a'), 5000, 'node-a to expire');
+		// Node A's participant disappears from node B's view of the room.
+		const onB = clients[1]!;
+		await onB.waitForNotification('peerLeft', (d) => d.reason === 'disconnected', 10_000);
 		const moved = await join(b, 'ward-7');
 		expect(moved.result.ok).to.equal(true);
+		expect(moved.result.ok && moved.result.data.waiting === false && moved.result.data.peers.length).to.equal(1);
 	});
 
 	it('survives a Redis restart: calls go on, new rooms wait for Redis with a clear error, then recover', async () => {
@@ -100,11 +104,15 @@ describe('cluster: nodes and rooms over a real Redis', function () {
 		await redis.restart();
 		await waitFor(async () => (await clusterView(b)).nodes.some((n) => n.id === 'node-b'), 10_000, 'node-b to re-register');
 		expect((await join(b, 'ward-10')).result.ok).to.equal(true);
-		// Its open rooms' claims were re-made: another node would be redirected here.
-		const c = await startServer(nodeEnv('node-c'));
-		nodes.push(c);
-		const redirected = await join(c, 'ward-9');
-		expect(!redirected.result.ok && redirected.result.error.code).to.equal('room_elsewhere');
-		expect(!redirected.result.ok && redirected.result.error.redirectUrl).to.equal(b.baseUrl);
+	});
+
+	it('in redirect mode, keeps a room on its origin node and sends other joins there', async () => {
+		const r1 = await startServer({ ...nodeEnv('node-r1'), CLUSTER_ROOM_MODE: 'redirect' });
+		const r2 = await startServer({ ...nodeEnv('node-r2'), CLUSTER_ROOM_MODE: 'redirect' });
+		nodes.push(r1, r2);
+		expect((await join(r1, 'ward-r')).result.ok).to.equal(true);
+		const elsewhere = await join(r2, 'ward-r');
+		expect(!elsewhere.result.ok && elsewhere.result.error.code).to.equal('room_elsewhere');
+		expect(!elsewhere.result.ok && elsewhere.result.error.redirectUrl).to.equal(r1.baseUrl);
 	});
 });
