@@ -2,6 +2,7 @@ import { getLocalDevices, onDevicesChanged } from './Devices.js';
 import { LocalParticipant } from './LocalParticipant.js';
 import type { RequestOf, RoomInfo } from './protocol.js';
 import type { JoinOutcome } from './MediaSession.js';
+import { Reconnection } from './Reconnection.js';
 import { RecordingTracker } from './RecordingTracker.js';
 import { RoomSession } from './RoomSession.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
@@ -82,13 +83,7 @@ export class Room extends TypedEmitter<RoomEventMap> {
 	#roomInfo: RoomInfo | undefined;
 	#waitingList: WaitingPeer[] = [];
 	#activeSpeakerId: string | null = null;
-	#reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-	/** The reconnection under way: what was lost, and since when. */
-	#reconnect: { reason: ReconnectReason; since: number } | undefined;
-	/** The next resume asks the server to drop every transport (ICE restarts did not help). */
-	#freshTransports = false;
-	/** A resume is in flight on a new signaling connection. */
-	#resuming = false;
+	readonly #reconnection: Reconnection;
 	#audioBlocked = false;
 	#audioOutput: string | undefined;
 	readonly #recording = new RecordingTracker(this);
@@ -115,6 +110,25 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			mediaReconnectTimeoutMs: 10_000,
 			...options,
 		};
+		this.#reconnection = new Reconnection({
+			reconnectTimeoutMs: this.#options.reconnectTimeoutMs,
+			mediaReconnectTimeoutMs: this.#options.mediaReconnectTimeoutMs,
+			ended: () => this.#ended,
+			state: () => this.#state,
+			session: () => this.#session,
+			join: (options) => this.#join(options),
+			reconnecting: (reason) => {
+				this.#setState(ConnectionState.Reconnecting);
+				this.emit(RoomEvent.Reconnecting, reason);
+			},
+			reconnected: (info) => {
+				this.#setState(ConnectionState.Connected);
+				this.#session?.monitor.start();
+				this.#session?.monitor.settle();
+				if (info) this.emit(RoomEvent.Reconnected, info);
+			},
+			fail: (error) => this.#end(DisconnectReason.ReconnectFailed, error),
+		});
 		// The participant exists before connect(); the session it uses comes later.
 		// eslint-disable-next-line @typescript-eslint/no-this-alias
 		const room = this;
@@ -128,7 +142,7 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			events: this,
 			assertJoined: () => {
 				// While media alone is being restored, signaling works and publishing can go on.
-				const mediaOnly = this.#state === ConnectionState.Reconnecting && this.#reconnect?.reason === ReconnectReason.MediaLost && !!this.#session?.signal.connected;
+				const mediaOnly = this.#state === ConnectionState.Reconnecting && this.#reconnection.reason === ReconnectReason.MediaLost && !!this.#session?.signal.connected;
 				if (this.#state !== ConnectionState.Connected && !mediaOnly) {
 					throw new SdkError('client_invalid_state', `cannot publish while ${this.#state}`);
 				}
@@ -385,7 +399,7 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		const options = this.#options;
 		// eslint-disable-next-line @typescript-eslint/no-this-alias
 		const room = this;
-		const session: RoomSession = new RoomSession({
+		return new RoomSession({
 			url,
 			room: options.room,
 			path: options.path,
@@ -401,19 +415,11 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			onPlaybackBlocked: () => this.#onPlaybackBlocked(),
 			joined: () => this.#state === ConnectionState.Connected,
 			watchdog: {
-				onLost: () => {
-					if (this.#state === ConnectionState.Connected && session.signal.connected) this.#beginReconnect(ReconnectReason.MediaLost);
-				},
-				onRestored: () => {
-					if (this.#reconnect?.reason === ReconnectReason.MediaLost && session.signal.connected && !this.#resuming) this.#finishReconnect(true);
-				},
-				onGiveUp: () => {
-					this.#freshTransports = true;
-					session.signal.dropTransport();
-				},
+				onLost: () => this.#reconnection.onMediaLost(),
+				onRestored: () => this.#reconnection.onMediaRestored(),
+				onGiveUp: () => this.#reconnection.onMediaGaveUp(),
 			},
 		});
-		return session;
 	}
 
 	/** Joined (first time, or after admission): media and statistics start. */
@@ -431,18 +437,13 @@ export class Room extends TypedEmitter<RoomEventMap> {
 				this.#end(DisconnectReason.ServerDisconnected, new SdkError('disconnected', 'the server closed the connection'));
 				return;
 			}
-			this.#session!.watchdog.suspended = true;
-			this.#beginReconnect(ReconnectReason.SignalLost);
+			this.#reconnection.onSignalLost();
 		});
-		signal.on('reconnected', () => void this.#onReconnected());
+		signal.on('reconnected', () => void this.#reconnection.onSignalBack());
 		signal.on('reconnectRefused', (error) => this.#end(DisconnectReason.ReconnectFailed, error));
 		if (typeof window !== 'undefined') {
 			// The browser says the network is back: retry now rather than at the next backoff tick.
-			const onOnline = (): void => {
-				if (this.#ended || !this.#reconnect) return;
-				this.#session?.signal.reconnectNow();
-				this.#session?.watchdog.kick();
-			};
+			const onOnline = (): void => this.#reconnection.onOnline();
 			window.addEventListener('online', onOnline);
 			this.#cleanups.push(() => window.removeEventListener('online', onOnline));
 		}
@@ -484,84 +485,11 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		});
 	}
 
-	/** Signaling or media dropped: tell the UI once, and give up after `reconnectTimeoutMs`. */
-	#beginReconnect(reason: ReconnectReason): void {
-		if (this.#ended || this.#reconnect) return;
-		if (this.#state !== ConnectionState.Connected && this.#state !== ConnectionState.WaitingForAdmission) return;
-		this.#reconnect = { reason, since: Date.now() };
-		this.#setState(ConnectionState.Reconnecting);
-		this.emit(RoomEvent.Reconnecting, reason);
-		this.#reconnectTimer = setTimeout(() => {
-			this.#end(DisconnectReason.ReconnectFailed, new SdkError('connection_failed', `could not reconnect within ${this.#options.reconnectTimeoutMs} ms`));
-		}, this.#options.reconnectTimeoutMs);
-	}
-
-	/** Media flows again (or the peer is back in the waiting room). */
-	#finishReconnect(resumed: boolean): void {
-		if (this.#ended) return;
-		const reconnect = this.#reconnect;
-		this.#reconnect = undefined;
-		clearTimeout(this.#reconnectTimer);
-		this.#setState(ConnectionState.Connected);
-		this.#session?.monitor.start();
-		this.#session?.monitor.settle();
-		if (reconnect) this.emit(RoomEvent.Reconnected, { resumed, reason: reconnect.reason, durationMs: Date.now() - reconnect.since });
-	}
-
-	/**
-	 * Signaling is back: resume (or rebuild) the session, then wait until media
-	 * flows before saying so. If it does not, rebuild the transports on the next
-	 * connection.
-	 */
-	async #onReconnected(): Promise<void> {
-		const session = this.#session;
-		if (this.#ended || !session) return;
-		this.#resuming = true;
-		session.watchdog.suspended = true;
-		try {
-			const fresh = this.#freshTransports;
-			this.#freshTransports = false;
-			const outcome = await this.#join({ freshTransports: fresh });
-			if (this.#ended) return;
-			if (outcome === 'waiting') {
-				// Back in the waiting room (forgotten and waiting again): nothing to restore.
-				this.#reconnect = undefined;
-				clearTimeout(this.#reconnectTimer);
-				return;
-			}
-			if (outcome !== 'resumed' || fresh) session.watchdog.reset();
-			const flowing = await session.watchdog.whenConnected(this.#options.mediaReconnectTimeoutMs);
-			if (this.#ended) return;
-			if (!flowing) {
-				// Signaling works, media does not: start over with new transports.
-				this.#freshTransports = true;
-				session.signal.dropTransport();
-				return;
-			}
-			this.#finishReconnect(outcome === 'resumed' && !fresh);
-		} catch (error) {
-			if (this.#ended) return;
-			const sdkError = SdkError.from(error);
-			// Dropped again: the next reconnect tries again.
-			if (sdkError.code === 'disconnected') return;
-			// No answer: go around once more rather than sit on a silent socket.
-			if (sdkError.code === 'request_timeout') {
-				session.signal.dropTransport();
-				return;
-			}
-			this.#end(DisconnectReason.ReconnectFailed, sdkError);
-		} finally {
-			this.#resuming = false;
-			if (!this.#ended) session.watchdog.suspended = false;
-		}
-	}
-
 	#end(reason: DisconnectReason, error?: SdkError): void {
 		if (this.#ended) return;
 		this.#ended = true;
 		this.#endReason = reason;
-		clearTimeout(this.#reconnectTimer);
-		this.#reconnect = undefined;
+		this.#reconnection.cancel();
 		for (const cleanup of this.#cleanups.splice(0)) cleanup();
 		this.localParticipant.close();
 		this.#session?.close();

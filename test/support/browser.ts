@@ -30,10 +30,19 @@ export interface TestBrowser {
 	close(): Promise<void>;
 }
 
-export async function launchBrowser(extraArgs: string[] = []): Promise<TestBrowser> {
+export async function launchBrowser(
+	extraArgs: string[] = [],
+	options: {
+		/** Program to run instead of Chromium (e.g. a wrapper that starts it in a network namespace). */
+		executablePath?: string;
+		/** Speak DevTools over a pipe instead of a local port (needed when Chromium runs in another network namespace). */
+		pipe?: boolean;
+	} = {},
+): Promise<TestBrowser> {
 	const profile = mkdtempSync(path.join(tmpdir(), 'sfu-chromium-'));
 	const browser = await puppeteer.launch({
-		executablePath: CHROMIUM,
+		executablePath: options.executablePath ?? CHROMIUM,
+		pipe: options.pipe ?? false,
 		args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, ...extraArgs],
 		headless: true,
 		protocolTimeout: 60_000,

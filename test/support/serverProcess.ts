@@ -31,8 +31,13 @@ export interface ServerProcess {
 }
 
 /** Runs server/main.ts with tsx, as `npm start` would run its build. */
-export function runServer(env: Record<string, string>): { proc: ChildProcess; exited: Promise<number | null>; stdout: () => string; stderr: () => string } {
-	const proc = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'server/main.ts')], {
+export function runServer(
+	env: Record<string, string>,
+	/** Command the server runs under, e.g. ['ip', 'netns', 'exec', 'ns1'] (it must exec, keeping the pid). */
+	wrapper: string[] = [],
+): { proc: ChildProcess; exited: Promise<number | null>; stdout: () => string; stderr: () => string } {
+	const command = [...wrapper, process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'server/main.ts')];
+	const proc = spawn(command[0]!, command.slice(1), {
 		cwd: REPO_ROOT,
 		env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
 		stdio: ['ignore', 'pipe', 'pipe'],
@@ -46,9 +51,9 @@ export function runServer(env: Record<string, string>): { proc: ChildProcess; ex
 }
 
 /** Starts a server on a free port and waits until it logs "server ready". */
-export async function startServer(env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string> = {}, timeoutMs = 20_000, wrapper: string[] = []): Promise<ServerProcess> {
 	const dataDir = mkdtempSync(path.join(tmpdir(), 'sfu-data-'));
-	const run = runServer({ DATA_DIR: dataDir, PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'debug', JWT_SECRET: TEST_JWT_SECRET, WEBRTC_PORT: '0', ...env });
+	const run = runServer({ DATA_DIR: dataDir, PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'debug', JWT_SECRET: TEST_JWT_SECRET, WEBRTC_PORT: '0', ...env }, wrapper);
 	const logs: LogLine[] = [];
 	let buffered = '';
 	let exitCode: number | null | undefined;
