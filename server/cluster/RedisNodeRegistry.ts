@@ -153,17 +153,17 @@ export class RedisNodeRegistry extends EventEmitter<NodeRegistryEvents> implemen
 		try {
 			const self = this.#options.self();
 			await this.#redis.set(nodeKey(self.id), JSON.stringify(self), 'PX', this.#ttlMs);
-			// Keep the claims of our open rooms alive, re-making any a Redis
-			// restart lost; a room another node took over while we were cut off is
-			// left to it (and logged: its participants here must reconnect).
+			// Keep the claims of our open rooms alive. A room whose claim is gone
+			// (Redis restarted) or whose origin died is re-homed here; a room whose
+			// origin is another live node is one we serve as an edge.
 			const rooms = this.#options.localRooms();
 			for (const roomId of rooms) {
 				const owner = await this.#redis.get(roomKey(roomId));
 				if (owner === self.id) await this.#redis.pexpire(roomKey(roomId), this.#ttlMs);
-				else if (owner === null) {
-					await this.#redis.set(roomKey(roomId), self.id, 'PX', this.#ttlMs, 'NX');
-					await this.#redis.sadd(nodeRoomsKey(self.id), roomId);
-				} else this.#options.logger.warn({ roomId, owner }, 'a room open here is claimed by another node');
+				else if (owner === null || (await this.#redis.exists(nodeKey(owner))) === 0) {
+					const [newOwner, claimed] = (await this.#redis.eval(CLAIM_SCRIPT, 1, roomKey(roomId), self.id, String(this.#ttlMs), `${PREFIX}node:`)) as [string, number];
+					if (claimed) this.#options.logger.info({ roomId, originNodeId: newOwner, previous: owner }, 'room re-homed to this node');
+				}
 			}
 			await this.#redis.pexpire(nodeRoomsKey(self.id), this.#ttlMs * 10);
 			this.#roundTripMs = Number(process.hrtime.bigint() - started) / 1e6 / (3 + rooms.length);

@@ -38,11 +38,13 @@ export class TcpProxy {
 			return;
 		}
 		const upstream = connect(port, '127.0.0.1');
+		let connected = false;
 		upstream.once('error', () => {
-			if (!upstream.readyState || upstream.connecting) void this.#pipe(client, index + 1);
-			else client.destroy();
+			// Refused: that backend is down, try the next one.
+			if (!connected) void this.#pipe(client, index + 1);
 		});
 		upstream.once('connect', () => {
+			connected = true;
 			this.#track(upstream);
 			client.pipe(upstream).pipe(client);
 			client.resume();
