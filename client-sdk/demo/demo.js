@@ -183,6 +183,7 @@
 		}
 	}
 	window.addEventListener('resize', relayout);
+	new ResizeObserver(() => relayout()).observe(ui.stageArea);
 
 	function isHost() {
 		return demo.room && demo.room.localParticipant.role === 'host';

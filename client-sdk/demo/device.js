@@ -63,6 +63,7 @@
 		else ui.grid.style.gridTemplateColumns = 'minmax(0, 34rem)';
 	}
 	window.addEventListener('resize', renderEmpty);
+	new ResizeObserver(() => renderEmpty()).observe(ui.grid);
 
 	function subscribeIfDevice(producer) {
 		if (producer.source !== 'device' || producer.kind !== 'video') return;
