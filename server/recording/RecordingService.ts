@@ -7,6 +7,7 @@ import type { SigningKey } from '../integrity/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Peer, Room } from '../rooms/index.js';
 import { FINAL_DIR, finalizeRecording, type FinalizeStatus } from './finalize.js';
+import { isOnLegalHold } from './legalHold.js';
 import { MANIFEST_FILE, type ManifestDocument } from './Manifest.js';
 import { RecordingPorts } from './ports.js';
 import { Recording } from './Recording.js';
@@ -38,6 +39,8 @@ export interface RecordingSummary {
 	bytes: number;
 	error: ManifestDocument['error'];
 	finalize: FinalizeStatus | null;
+	/** Under legal hold: neither an admin nor retention may delete it. */
+	legalHold: boolean;
 }
 
 export type RecordingServiceEvents = {
@@ -170,6 +173,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 			bytes: segments.reduce((sum, s) => sum + (s.type === 'segment' ? s.size : 0), 0),
 			error: doc.error,
 			finalize,
+			legalHold: isOnLegalHold(this.folderOf(recordingId)),
 		};
 	}
 
@@ -213,6 +217,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 		const dir = this.folderOf(recordingId);
 		if ([...this.#active.values()].some((r) => r.id === recordingId)) throw new SfuError('invalid_state', 'stop the recording first');
 		if (this.#finalizing.has(recordingId)) throw new SfuError('invalid_state', 'the recording is being finalized');
+		if (isOnLegalHold(dir)) throw new SfuError('invalid_state', 'the recording is under legal hold');
 		rmSync(dir, { recursive: true, force: true });
 	}
 

@@ -9,3 +9,5 @@ export type { ManifestDocument, ManifestEntry, SegmentEntry, GapEntry } from './
 export { FINAL_DIR } from './finalize.js';
 export type { FinalizeStatus, FinalOutput } from './finalize.js';
 export { resolveFfmpeg, resolveFfprobe } from './ffmpegPath.js';
+export { LEGAL_HOLD_FILE, isOnLegalHold, readLegalHold, writeLegalHold } from './legalHold.js';
+export type { LegalHold } from './legalHold.js';
