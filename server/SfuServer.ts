@@ -51,7 +51,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	#ingest: IngestService | null = null;
 	#registry: NodeRegistry | null = null;
 	#clusterMedia: ClusterMedia | null = null;
-	#placement: RoomPlacement = { claim: async () => undefined, release: () => undefined };
+	#placement: RoomPlacement = { claim: async (_roomId, policy) => policy, release: () => undefined };
 	#closing: Promise<void> | null = null;
 
 	static async start(config: ServerConfig, rootLogger: Logger): Promise<SfuServer> {
@@ -124,7 +124,11 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 				emptyRoomTimeoutMs: config.rooms.emptyRoomTimeoutMs,
 			},
 			moduleLogger(rootLogger, 'rooms'),
-			{ claim: (roomId) => this.#placement.claim(roomId), release: (roomId) => this.#placement.release(roomId) },
+			{
+				claim: (roomId, policy) => this.#placement.claim(roomId, policy),
+				release: (roomId) => this.#placement.release(roomId),
+				opened: async (room) => this.#clusterMedia?.attach(room),
+			},
 		);
 		this.#registry = createNodeRegistry({
 			...(config.cluster.redisUrl ? { redisUrl: config.cluster.redisUrl } : {}),

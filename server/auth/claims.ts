@@ -4,7 +4,7 @@ import { ROLES, RoomIdSchema } from '../signaling/protocol.js';
 /**
  * Claims of a join token minted by a portal (the portal contract):
  * `sub` opaque user id, `room` room id, `role`, `name` display name, `exp`.
- * Optional `waitingRoom` on the token that creates a room sets its policy.
+ * Optional `waitingRoom` and `roomType` on the token that creates a room set its policy.
  */
 export const JoinClaimsSchema = z.object({
 	sub: z.string().min(1).max(256),
@@ -14,6 +14,8 @@ export const JoinClaimsSchema = z.object({
 	exp: z.number().int(),
 	iat: z.number().int().optional(),
 	waitingRoom: z.boolean().optional(),
+	/** On the token that creates a room: 'consult' (default) or 'broadcast' (grand rounds). */
+	roomType: z.enum(['consult', 'broadcast']).optional(),
 });
 
 export type JoinClaims = z.infer<typeof JoinClaimsSchema>;

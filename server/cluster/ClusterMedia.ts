@@ -73,7 +73,6 @@ export class ClusterMedia implements RemoteMedia {
 		this.#subscriber = new Redis(options.redisUrl, redisOptions);
 		for (const client of [this.#redis, this.#subscriber]) client.on('error', () => undefined);
 		this.#subscriber.on('message', (channel: string, message: string) => this.#onMessage(channel, message));
-		options.rooms.on('roomopen', (room) => void this.#attach(room));
 		options.rooms.on('roomclose', (room) => void this.#detach(room));
 		this.#registerRoutes(options.app);
 		this.#sweep = setInterval(() => void this.#forgetDeadNodes(), options.sweepMs ?? 2000);
@@ -129,10 +128,14 @@ export class ClusterMedia implements RemoteMedia {
 
 	// --- Roster ------------------------------------------------------------------
 
-	async #attach(room: Room): Promise<void> {
+	/** Follows a room that just opened here: publishes its participants, mirrors the others'. */
+	async attach(room: Room): Promise<void> {
 		room.remoteMedia = this;
+		// Viewers of a broadcast stay off the shared roster: hundreds of them
+		// would be hundreds of messages to every node for nothing.
+		const listed = (peer: Peer): boolean => !peer.remote && !(room.policy.type === 'broadcast' && peer.role === 'observer');
 		const publish = (peer: Peer): void => {
-			if (!peer.remote && peer.hasMedia) void this.#publish(room.id, { nodeId: this.#nodeId, op: 'upsert', peer: peer.info() });
+			if (listed(peer) && peer.hasMedia) void this.#publish(room.id, { nodeId: this.#nodeId, op: 'upsert', peer: peer.info() });
 		};
 		room.on('peerjoined', publish);
 		room.on('producernew', publish);
@@ -140,7 +143,7 @@ export class ClusterMedia implements RemoteMedia {
 		room.on('producerpause', publish);
 		room.on('producerresume', publish);
 		room.on('peerleft', (peer, reason) => {
-			if (!peer.remote) void this.#publish(room.id, { nodeId: this.#nodeId, op: 'remove', peerId: peer.id, reason });
+			if (listed(peer)) void this.#publish(room.id, { nodeId: this.#nodeId, op: 'remove', peerId: peer.id, reason });
 		});
 		try {
 			await this.#subscriber.subscribe(channelOf(room.id));

@@ -24,6 +24,10 @@ export class LocalNodeRegistry extends EventEmitter<NodeRegistryEvents> implemen
 		return { originNodeId: this.nodeId, claimedNow: false };
 	}
 
+	async agreeRoomPolicy<T extends object>(_roomId: string, proposed: T): Promise<T> {
+		return proposed;
+	}
+
 	async releaseRoom(): Promise<void> {}
 
 	async close(): Promise<void> {}

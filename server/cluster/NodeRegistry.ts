@@ -51,6 +51,11 @@ export interface NodeRegistry extends EventEmitter<NodeRegistryEvents> {
 	 * least-loaded ready node (atomically; a dead owner's claim is taken over).
 	 */
 	claimRoom(roomId: string): Promise<{ originNodeId: string; claimedNow: boolean }>;
+	/**
+	 * The room's policy as the cluster knows it: the first node to open the room
+	 * sets it (from its creator's token); every other node adopts it.
+	 */
+	agreeRoomPolicy<T extends object>(roomId: string, proposed: T): Promise<T>;
 	/** Gives up this node's claim when its room closes. */
 	releaseRoom(roomId: string): Promise<void>;
 	/** Round-trip time of the shared state, ms (0 in memory), or null while unreachable. */

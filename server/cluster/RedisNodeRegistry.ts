@@ -120,6 +120,16 @@ export class RedisNodeRegistry extends EventEmitter<NodeRegistryEvents> implemen
 		});
 	}
 
+	async agreeRoomPolicy<T extends object>(roomId: string, proposed: T): Promise<T> {
+		return this.#guard(async () => {
+			const key = `${roomKey(roomId)}:policy`;
+			// A day outlives any session; a room reopened later gets a fresh policy.
+			await this.#redis.set(key, JSON.stringify(proposed), 'PX', 24 * 3600 * 1000, 'NX');
+			const agreed = await this.#redis.get(key);
+			return agreed ? (JSON.parse(agreed) as T) : proposed;
+		});
+	}
+
 	async releaseRoom(roomId: string): Promise<void> {
 		await this.#guard(async () => {
 			await this.#redis.eval(RELEASE_SCRIPT, 1, roomKey(roomId), this.nodeId);

@@ -29,9 +29,9 @@ export function createNodeRegistry(options: ClusterNodeOptions): NodeRegistry {
  */
 export function clusterPlacement(registry: NodeRegistry, logger: Logger, options: { span: boolean }): RoomPlacement {
 	return {
-		async claim(roomId) {
+		async claim(roomId, proposed) {
 			const { originNodeId } = await registry.claimRoom(roomId);
-			if (originNodeId === registry.nodeId || options.span) return;
+			if (originNodeId === registry.nodeId || options.span) return registry.agreeRoomPolicy(roomId, proposed);
 			const origin = (await registry.nodes()).find((node) => node.id === originNodeId);
 			throw new SfuError('room_elsewhere', `this room is hosted by node ${originNodeId}; reconnect there`, origin ? { redirectUrl: origin.publicUrl } : {});
 		},

@@ -18,6 +18,11 @@ export interface PeerMediaOptions {
 	maxIncomingBitrate: number;
 	/** First estimate of the peer's downlink, bits/s. */
 	initialAvailableOutgoingBitrate: number;
+	/**
+	 * Key frames requested of this peer's video at most this often: in a
+	 * broadcast, hundreds of late viewers share one request. Default 0 (device streams: 1000).
+	 */
+	keyFrameRequestDelayMs?: number;
 }
 
 export interface TransportAppData {
@@ -159,7 +164,7 @@ export class PeerMedia extends EventEmitter<PeerMediaEvents> {
 			paused: input.paused ?? false,
 			// A device encoder is asked for a key frame at most once a second,
 			// however many viewers ask: 20 Mbit/s I-frames must not pile up.
-			keyFrameRequestDelay: input.source === 'device' ? 1000 : 0,
+			keyFrameRequestDelay: input.source === 'device' ? 1000 : (this.#options.keyFrameRequestDelayMs ?? 0),
 			appData: { peerId: this.peerId, source: input.source },
 		});
 		if (this.#closed) {

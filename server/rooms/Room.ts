@@ -10,7 +10,12 @@ import { Peer, producerInfo, type PeerChannel, type PeerIdentity } from './Peer.
 export interface RoomPolicy {
 	/** Patients wait for a host to admit them. */
 	waitingRoom: boolean;
+	/** 'broadcast': grand rounds, where hundreds of viewers must not cause notification storms. Default 'consult'. */
+	type?: 'consult' | 'broadcast';
 }
+
+/** How often a broadcast room tells presenters its audience size, at most. */
+const AUDIENCE_INTERVAL_MS = 2000;
 
 export interface RoomOptions {
 	media: RoomMediaOptions;
@@ -98,7 +103,7 @@ export class Room extends EventEmitter<RoomEvents> {
 	}
 
 	get info(): RoomInfo {
-		return { id: this.id, waitingRoom: this.policy.waitingRoom };
+		return { id: this.id, waitingRoom: this.policy.waitingRoom, type: this.policy.type ?? 'consult' };
 	}
 
 	peers(): Peer[] {
@@ -235,7 +240,8 @@ export class Room extends EventEmitter<RoomEvents> {
 		this.#logger.info({ peerId: peer.id, reason }, 'peer left');
 		if (wasWaiting) this.#sendWaitingList();
 		else {
-			this.#broadcast('peerLeft', { peerId: peer.id, reason });
+			if (this.#silent(peer)) this.#audienceChanged();
+			else this.#broadcast('peerLeft', { peerId: peer.id, reason });
 			this.emit('peerleft', peer, reason);
 		}
 		// Mirrors of other nodes' participants do not keep this node's room open.
@@ -270,6 +276,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		if (this.#closed) return;
 		this.#closed = true;
 		this.#cancelEmptyTimer();
+		if (this.#audienceTimer) clearTimeout(this.#audienceTimer);
 		for (const peer of this.#peers.values()) {
 			peer.notify('roomClosed', { reason });
 			peer.close();
@@ -283,11 +290,13 @@ export class Room extends EventEmitter<RoomEvents> {
 
 	async #activate(peer: Peer): Promise<void> {
 		const router = await this.#media.routerForNewPeer();
-		const media = new PeerMedia(peer.id, this.#media, router, this.#options.peerMedia, this.#logger.child({ peerId: peer.id }));
+		const peerMedia = this.policy.type === 'broadcast' ? { ...this.#options.peerMedia, keyFrameRequestDelayMs: 500 } : this.#options.peerMedia;
+		const media = new PeerMedia(peer.id, this.#media, router, peerMedia, this.#logger.child({ peerId: peer.id }));
 		peer.attachMedia(media);
 		this.#admitted.delete(peer.id);
 		this.#wirePeer(peer, media);
-		this.#broadcast('peerJoined', { peer: peer.info() }, peer);
+		if (this.#silent(peer)) this.#audienceChanged();
+		else this.#broadcast('peerJoined', { peer: peer.info() }, peer);
 		this.emit('peerjoined', peer);
 		if (peer.role === 'host') this.#sendWaitingList();
 		this.#logger.info({ peerId: peer.id, role: peer.role, routerId: router.router.id }, 'peer joined');
@@ -332,7 +341,7 @@ export class Room extends EventEmitter<RoomEvents> {
 			room: this.info,
 			routerRtpCapabilities: this.#media.routerRtpCapabilities,
 			peers: this.peers()
-				.filter((p) => p !== peer && p.hasMedia && p.state !== 'closed')
+				.filter((p) => p !== peer && p.hasMedia && p.state !== 'closed' && !this.#silent(p))
 				.map((p) => p.info()),
 			displayName: peer.identity.displayName,
 			resumed,
@@ -368,6 +377,24 @@ export class Room extends EventEmitter<RoomEvents> {
 		for (const peer of this.#peers.values()) {
 			if (peer.role === 'host' && peer.hasMedia) peer.notify('waitingRoom', { peers: waiting });
 		}
+	}
+
+	/** In a broadcast room, viewers come and go without a roster notification each. */
+	#silent(peer: Peer): boolean {
+		return this.policy.type === 'broadcast' && peer.role === 'observer';
+	}
+
+	#audienceTimer: NodeJS.Timeout | null = null;
+
+	/** Batches audience changes: one `audience` notification per interval, to presenters only. */
+	#audienceChanged(): void {
+		if (this.#audienceTimer || this.#closed) return;
+		this.#audienceTimer = setTimeout(() => {
+			this.#audienceTimer = null;
+			if (this.#closed) return;
+			const viewers = this.peers().filter((p) => this.#silent(p) && p.state !== 'closed').length;
+			for (const peer of this.#peers.values()) if (!this.#silent(peer) && peer.hasMedia) peer.notify('audience', { viewers });
+		}, AUDIENCE_INTERVAL_MS);
 	}
 
 	#scheduleEmptyClose(): void {

@@ -14,9 +14,15 @@ export interface RoomCounts extends MediaCounts {
 
 /** Where rooms may open: a cluster claims each room for one node first. */
 export interface RoomPlacement {
-	/** Resolves when this node may host the room; throws SfuError (room_elsewhere, unavailable) otherwise. */
-	claim(roomId: string): Promise<void>;
+	/**
+	 * Resolves with the room's policy (the cluster's, if another node opened
+	 * the room first) when this node may host it; throws SfuError
+	 * (room_elsewhere, unavailable) otherwise.
+	 */
+	claim(roomId: string, proposed: RoomPolicy): Promise<RoomPolicy>;
 	release(roomId: string): void;
+	/** The room opened here: the cluster mirrors its remote participants before anyone joins. */
+	opened?(room: Room): Promise<void>;
 }
 
 export type RoomRegistryEvents = {
@@ -62,8 +68,10 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
 		if (!creating) {
 			creating = (async () => {
 				// In a cluster the room must be ours first (else: room_elsewhere).
-				await this.#placement?.claim(roomId);
-				return Room.create(roomId, policy, this.#pool, this.#options, this.#logger.child({ roomId }));
+				const agreed = this.#placement ? await this.#placement.claim(roomId, policy) : policy;
+				const room = await Room.create(roomId, agreed, this.#pool, this.#options, this.#logger.child({ roomId }));
+				await this.#placement?.opened?.(room);
+				return room;
 			})().then(
 				(room) => {
 					this.#creating.delete(roomId);

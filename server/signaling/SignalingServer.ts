@@ -69,7 +69,7 @@ export class SignalingServer {
 			const auth = HandshakeAuthSchema.safeParse(socket.handshake.auth);
 			const refuse = (error: AuthError): void => {
 				this.#logger.info({ code: error.code }, 'connection refused');
-				this.observer.emit('refused', error.code);
+				this.observer.emit('refused', error.code, { ...(auth.success && auth.data.room ? { room: auth.data.room } : {}), address: socket.handshake.address });
 				next(Object.assign(new Error(error.message), { data: { code: error.code, message: error.message } }));
 			};
 			if (!auth.success) {

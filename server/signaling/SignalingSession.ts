@@ -1,4 +1,5 @@
 import type { RateLimiterMemory } from 'rate-limiter-flexible';
+import { runAsActor } from '../audit/actor.js';
 import type { Logger } from '../observability/index.js';
 import { withRequestId } from '../observability/index.js';
 import type { IngestService } from '../ingest/index.js';
@@ -24,6 +25,7 @@ export interface SignalingSessionDeps {
 }
 
 type AnyAck = (result: Result<unknown>) => void;
+type ObservedAck = (result: Result<unknown>, params?: unknown) => void;
 
 const isMethod = (name: string): name is RequestMethod => Object.hasOwn(RequestSchemas, name);
 
@@ -87,23 +89,25 @@ export class SignalingSession {
 	}
 
 	/** The acknowledgement, timed and reported to the observer once sent. */
-	#observed(method: RequestMethod | null, ack: AnyAck): AnyAck {
+	#observed(method: RequestMethod | null, ack: AnyAck): ObservedAck {
 		const observer = this.#deps.observer;
 		const startedAt = performance.now();
-		return (result) => {
+		return (result, params) => {
 			ack(result);
 			const seconds = (performance.now() - startedAt) / 1000;
 			const code = result.ok ? null : result.error.code;
 			this.#logger.debug({ method, ms: Math.round(seconds * 10_000) / 10, code }, 'request answered');
-			observer?.emit('request', { method, seconds, code });
+			const { claims, peer } = this.#ctx;
+			const actor = { sub: claims.sub, role: claims.role, roomId: claims.room, peerId: peer?.id ?? null };
+			observer?.emit('request', { method, seconds, code, actor, ...(params !== undefined ? { params } : {}) });
 		};
 	}
 
-	#enqueue(method: RequestMethod, payload: unknown, ack: AnyAck): void {
+	#enqueue(method: RequestMethod, payload: unknown, ack: ObservedAck): void {
 		this.#queue = this.#queue.then(() => this.#handle(method, payload, ack));
 	}
 
-	async #handle(method: RequestMethod, payload: unknown, ack: AnyAck): Promise<void> {
+	async #handle(method: RequestMethod, payload: unknown, ack: ObservedAck): Promise<void> {
 		const parsed = RequestSchemas[method].safeParse(payload);
 		if (!parsed.success) {
 			ack({ ok: false, error: describeInvalid(parsed.error.issues) });
@@ -112,10 +116,13 @@ export class SignalingSession {
 		try {
 			// The table is keyed by method, so the payload matches its handler.
 			const handler = handlers[method] as (ctx: SessionContext, p: unknown) => Promise<unknown>;
-			const data = await handler(this.#ctx, parsed.data);
-			ack({ ok: true, data });
+			// What the request sets off (a recording starting, a peer removed) is this person's act in the audit trail.
+			const { claims, peer } = this.#ctx;
+			const actor = { sub: claims.sub, role: claims.role, roomId: claims.room, ...(peer ? { peerId: peer.id } : {}) };
+			const data = await runAsActor(actor, () => handler(this.#ctx, parsed.data));
+			ack({ ok: true, data }, parsed.data);
 		} catch (error) {
-			ack({ ok: false, error: toProtocolError(error, this.#logger, method) });
+			ack({ ok: false, error: toProtocolError(error, this.#logger, method) }, parsed.data);
 		}
 	}
 

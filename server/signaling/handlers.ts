@@ -58,7 +58,8 @@ export const handlers: { [M in RequestMethod]: Handler<M> } = {
 		}
 		const creatorSetsPolicy = ctx.claims.role === 'host' || ctx.claims.role === 'clinician';
 		const waitingRoom = creatorSetsPolicy && ctx.claims.waitingRoom !== undefined ? ctx.claims.waitingRoom : ctx.defaultWaitingRoom;
-		const room = await ctx.rooms.getOrCreate(ctx.claims.room, { waitingRoom });
+		const type = creatorSetsPolicy && ctx.claims.roomType ? ctx.claims.roomType : 'consult';
+		const room = await ctx.rooms.getOrCreate(ctx.claims.room, { waitingRoom, type });
 		const { peer, response } = await room.join(
 			{ sub: ctx.claims.sub, role: ctx.claims.role, displayName: ctx.claims.name },
 			ctx.channel,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ErrorCode, RequestMethod } from './protocol.js';
+import type { ErrorCode, RequestMethod, Role } from './protocol.js';
 
 /** How one request was answered. */
 export interface RequestOutcome {
@@ -9,13 +9,25 @@ export interface RequestOutcome {
 	seconds: number;
 	/** The error code answered, or null on success. */
 	code: ErrorCode | null;
+	/** Who asked: the token's opaque `sub`, role and room, and the peer once joined (never a name). */
+	actor?: { sub: string; role: Role; roomId: string; peerId: string | null };
+	/** The validated payload, for monitors that keep a record (the audit picks fields; never log it whole). */
+	params?: unknown;
+}
+
+/** What is known of a refused handshake; nothing in it is verified. */
+export interface RefusalDetails {
+	/** The room the client asked for. */
+	room?: string;
+	/** The client's address as Socket.IO saw it. */
+	address?: string;
 }
 
 export type SignalingObserverEvents = {
 	/** A request was acknowledged. */
 	request: [outcome: RequestOutcome];
 	/** A connection was refused during the handshake (auth error code). */
-	refused: [code: string];
+	refused: [code: string, details?: RefusalDetails];
 };
 
 /**

@@ -257,6 +257,11 @@ export interface PeerInfo {
 export interface RoomInfo {
 	id: string;
 	waitingRoom: boolean;
+	/**
+	 * 'broadcast' (grand rounds): viewers (observers) are not announced one by
+	 * one; presenters get an `audience` count instead.
+	 */
+	type: 'consult' | 'broadcast';
 }
 
 export interface TransportParams {
@@ -384,6 +389,8 @@ export interface NotificationMap {
 	activeSpeaker: { peerId: string | null };
 	/** To hosts: the peers currently waiting for admission. */
 	waitingRoom: { peers: { id: string; role: Role; displayName: string }[] };
+	/** Broadcast rooms, to presenters: how many viewers watch (sent at most every 2 s). */
+	audience: { viewers: number };
 	/** To a waiting peer: you may now `join` again. */
 	admitted: Record<string, never>;
 	/** To a waiting peer: the host declined; the socket is closed after this. */

@@ -106,6 +106,21 @@ describe('cluster: nodes and rooms over a real Redis', function () {
 		expect((await join(b, 'ward-10')).result.ok).to.equal(true);
 	});
 
+	it('agrees on the room policy across nodes: a broadcast opened on one node is a broadcast on the others', async () => {
+		const [, b] = nodes as [ServerProcess, ServerProcess];
+		const c = await startServer(nodeEnv('node-c'));
+		nodes.push(c);
+		const presenter = await TestClient.connect(b.baseUrl, { token: await mintToken({ room: 'rounds', role: 'host', roomType: 'broadcast' }) });
+		clients.push(presenter);
+		const opened = await presenter.ok('join', { protocolVersion: 1 });
+		expect(opened.room.type).to.equal('broadcast');
+		const viewer = await TestClient.connect(c.baseUrl, { token: await mintToken({ room: 'rounds', role: 'observer' }) });
+		clients.push(viewer);
+		const watching = await viewer.ok('join', { protocolVersion: 1 });
+		expect(watching.room.type).to.equal('broadcast');
+		expect(watching.waiting === false && watching.peers.map((p) => p.id)).to.deep.equal([opened.peerId]);
+	});
+
 	it('in redirect mode, keeps a room on its origin node and sends other joins there', async () => {
 		const r1 = await startServer({ ...nodeEnv('node-r1'), CLUSTER_ROOM_MODE: 'redirect' });
 		const r2 = await startServer({ ...nodeEnv('node-r2'), CLUSTER_ROOM_MODE: 'redirect' });
