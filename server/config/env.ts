@@ -78,6 +78,14 @@ export const ENV_SETTINGS: Readonly<Record<string, EnvSetting>> = {
 	METRICS_STATS_INTERVAL_MS: { path: ['metrics', 'statsIntervalMs'], type: 'integer', description: 'mediasoup stats sampling interval (0: off)' },
 	METRICS_STATS_MAX_OBJECTS: { path: ['metrics', 'statsMaxObjects'], type: 'integer', description: 'most mediasoup objects sampled per interval' },
 	METRICS_ROOM_LABELS: { path: ['metrics', 'roomLabels'], type: 'boolean', description: 'opt in to per-room metrics with an opaque room label' },
+	AUDIT_ENABLED: { path: ['audit', 'enabled'], type: 'boolean', description: 'keep the tamper-evident audit trail' },
+	AUDIT_DIR: { path: ['audit', 'dir'], type: 'string', description: 'root of the audit trails, one folder per node (default <DATA_DIR>/audit)' },
+	AUDIT_MAX_FILE_MB: { path: ['audit', 'maxFileMb'], type: 'integer', description: 'audit file size before rotation, MiB' },
+	AUDIT_CHECKPOINT_ENTRIES: { path: ['audit', 'checkpointEntries'], type: 'integer', description: 'entries between signed audit checkpoints' },
+	AUDIT_CHECKPOINT_INTERVAL_MS: { path: ['audit', 'checkpointIntervalMs'], type: 'integer', description: 'longest wait before unsigned audit entries are signed' },
+	RECORDING_RETENTION_DAYS: { path: ['retention', 'recordingDays'], type: 'integer', description: 'days a stopped recording is kept (0 = forever; legal hold always keeps)' },
+	AUDIT_RETENTION_DAYS: { path: ['retention', 'auditDays'], type: 'integer', description: 'days audit files are kept after their last entry (0 = forever)' },
+	RETENTION_INTERVAL_MS: { path: ['retention', 'intervalMs'], type: 'integer', description: 'how often the retention job runs' },
 	SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], type: 'integer', description: 'upper bound of a graceful shutdown' },
 };
 

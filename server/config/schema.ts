@@ -270,6 +270,30 @@ export const ServerConfigSchema = z
 				roomLabels: z.boolean().default(false),
 			})
 			.prefault({}),
+		audit: z
+			.object({
+				/** Keep the tamper-evident audit trail (JSON lines under `<dir>/<nodeId>/`). Default true. */
+				enabled: z.boolean().default(true),
+				/** Root of the trails; each node writes its own folder in it. Default `<dataDir>/audit`. */
+				dir: z.string().min(1).optional(),
+				/** A trail file is sealed and the next begun past this size in MiB (and at each UTC day). Default 64. */
+				maxFileMb: z.number().int().min(1).max(4096).default(64),
+				/** A signed checkpoint after this many entries. Default 100. */
+				checkpointEntries: z.number().int().min(1).max(100_000).default(100),
+				/** …or this long after the first entry not yet signed. Default 60000 ms. */
+				checkpointIntervalMs: z.number().int().min(100).max(3_600_000).default(60_000),
+			})
+			.prefault({}),
+		retention: z
+			.object({
+				/** Stopped recordings are deleted this many days after they stopped (never under legal hold); 0 keeps them forever. Default 0. */
+				recordingDays: z.number().int().min(0).max(36_500).default(0),
+				/** Audit files are deleted this many days after their last entry; 0 keeps them forever. Default 0. */
+				auditDays: z.number().int().min(0).max(36_500).default(0),
+				/** How often the retention job runs. Default 3600000 ms (1 h). */
+				intervalMs: z.number().int().min(1000).max(7 * 86_400_000).default(3_600_000),
+			})
+			.prefault({}),
 		/** How long a graceful shutdown may take before the process exits anyway. Default 10000 ms. */
 		shutdownTimeoutMs: z.number().int().min(100).max(120000).default(10000),
 	})
