@@ -294,7 +294,8 @@
 		});
 		room.on(RoomEvent.RoomClosed, (reason) => {
 			setState('room-closed');
-			statusCard('The consultation has ended', reason === 'ended_by_host' ? 'The clinician ended the visit. You can close this page.' : `The visit was closed (${reason}).`);
+			const byHost = room.localParticipant.role === 'host' ? 'The visit has been ended for everyone.' : 'The clinician ended the visit. You can close this page.';
+			statusCard('The consultation has ended', reason === 'ended_by_host' ? byHost : `The visit was closed (${reason}).`);
 		});
 		room.on(RoomEvent.Disconnected, (reason, error) => {
 			log(`disconnected:${reason}${error ? ':' + error.code : ''}`);

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
+import type { Page } from 'puppeteer-core';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { openDemo, waitForMediaFrom, type DemoParticipant } from '../support/demoPage.js';
 import { waitFor } from '../support/processes.js';
 import { saveScreenshot } from '../support/screenshots.js';
-import { startSfu, type TestSfu } from '../support/sfu.js';
+import { mintToken, startSfu, type TestSfu } from '../support/sfu.js';
 
 type PageWindow = { demo: { state: string; presenterId?: string | null; stats?: Record<string, { frameWidth: number; framesPerSecond: number; bitrate: number }>; renderRecording?(r: unknown): void } };
 
@@ -34,6 +35,7 @@ describe('browser: the demo portal pages', function () {
 	let host: DemoParticipant;
 	let clinician: DemoParticipant;
 	let patient: DemoParticipant;
+	let monitorPage: Page | undefined;
 
 	it('consult: the host admits a waiting patient from the waiting-room panel', async () => {
 		host = await openDemo(browser, sfu.url, room, 'host', { name: 'Dr. Amara Osei', viewport: VIEWPORT });
@@ -53,6 +55,27 @@ describe('browser: the demo portal pages', function () {
 		expect(await host.page.$$eval('#grid .tile', (tiles) => tiles.length)).to.equal(3);
 		await saveScreenshot(host.page, 'consult-host-three-participants');
 		await saveScreenshot(patient.page, 'consult-patient');
+	});
+
+	it('consult: the host mutes the patient from the patient’s tile', async () => {
+		await host.page.bringToFront();
+		await host.page.click(`#grid .tile[data-peer-id="${patient.peerId}"] .host-actions button`);
+		await patient.page.waitForFunction(`document.querySelector('#toggle-mic')?.textContent === 'Unmute'`, { timeout: 5000, polling: 100 });
+		await host.page.waitForSelector(`#grid .tile[data-peer-id="${patient.peerId}"] [data-badge="muted"]`, { timeout: 5000 });
+		await saveScreenshot(patient.page, 'consult-patient-muted-by-host');
+		await patient.page.click('#toggle-mic');
+		await host.page.waitForFunction(`!document.querySelector('#grid .tile[data-peer-id="${patient.peerId}"] [data-badge="muted"]')`, { timeout: 5000, polling: 100 });
+	});
+
+	it('consult: an expired link says so in words', async () => {
+		const page = await browser.newPage();
+		await page.setViewport(VIEWPORT);
+		const expired = await mintToken({ room, role: 'patient', name: 'Late patient', ttl: -120 });
+		await page.goto(`${sfu.url}/demo/?room=${room}#token=${expired}`);
+		await page.waitForFunction(() => (globalThis as unknown as PageWindow).demo.state === 'error', { timeout: 10_000, polling: 100 });
+		expect(await page.$eval('#status-text', (el) => el.textContent)).to.match(/expired.*\[auth_token_expired\]/);
+		await saveScreenshot(page, 'consult-link-expired');
+		await page.close();
 	});
 
 	it('consult: the recording banner and consent prompt (UI preview until the server records)', async () => {
@@ -109,6 +132,17 @@ describe('browser: the demo portal pages', function () {
 		expect(inbound.map((t) => t.source)).to.deep.equal(['device']);
 		expect(inbound[0]!.participantId).to.equal(device.peerId);
 		await saveScreenshot(monitor.page, 'device-monitor');
+		monitorPage = monitor.page;
+	});
+
+	it('the host ends the visit (two clicks) and every page says it ended', async () => {
+		await host.page.bringToFront();
+		await host.page.click('#end-room');
+		expect(await host.page.$eval('#end-room', (b) => b.textContent)).to.match(/again/);
+		await host.page.click('#end-room');
+		await host.page.waitForFunction(() => (globalThis as unknown as PageWindow).demo.state === 'room-closed', { timeout: 10_000, polling: 100 });
+		await monitorPage!.waitForFunction(() => (globalThis as unknown as PageWindow).demo.state === 'room-closed', { timeout: 10_000, polling: 100 });
+		await saveScreenshot(host.page, 'consult-ended');
 	});
 
 	it('no page logged a console error', () => {

@@ -4,6 +4,7 @@ import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { openDemo, waitForMediaFrom, waitForMoreFrames, type DemoParticipant } from '../support/demoPage.js';
 import { MediaRelay, routeMediaThroughRelay } from '../support/mediaRelay.js';
 import { waitFor } from '../support/processes.js';
+import { saveScreenshot } from '../support/screenshots.js';
 import { startSfu, type TestSfu } from '../support/sfu.js';
 
 /*
@@ -72,7 +73,11 @@ describe('browser: pulling the network for 10 s and giving it back', function ()
 		cleanups.push(() => relay.close());
 		const host = await openDemo(browser, sfu.url, room, 'host', { name: 'Dr. Hub' });
 		cleanups.push(() => host.page.close());
-		const site = await openDemo(browser, sfu.url, room, 'clinician', { name: 'District site', beforeLoad: (page) => routeMediaThroughRelay(page, relay) });
+		const site = await openDemo(browser, sfu.url, room, 'clinician', {
+			name: 'District site',
+			viewport: { width: 1280, height: 760 },
+			beforeLoad: (page) => routeMediaThroughRelay(page, relay),
+		});
 		cleanups.push(() => site.page.close());
 		await waitForMediaFrom(host, site);
 		await waitForMediaFrom(site, host);
@@ -99,6 +104,7 @@ describe('browser: pulling the network for 10 s and giving it back', function ()
 		// The outage is real: the host stops receiving the site's video and sees its quality as lost.
 		await waitFor(async () => (await qualitySeenBy(host, site.peerId)) === 'lost', 9000, 'the site seen as lost');
 		const frozen = await framesFrom(host, site.peerId);
+		await saveScreenshot(site.page, 'consult-reconnecting');
 		await new Promise((resolve) => setTimeout(resolve, Math.max(0, 10_000 - (Date.now() - pulledAt))));
 		expect(await framesFrom(host, site.peerId)).to.be.at.most(frozen + 2);
 		expect(relay.dropped).to.be.greaterThan(100);

@@ -120,10 +120,11 @@ export class TestNetwork {
 	/**
 	 * Replaces the router's rules. `rules[client]` are nftables statements
 	 * applied (in order) to what that client sends towards the server, e.g.
-	 * `['meta l4proto udp drop']`; answers to allowed connections always pass.
+	 * `['meta l4proto udp drop']`. Nothing else is filtered (answers come back
+	 * on the router's server side).
 	 */
 	async setFirewall(rules: Record<string, string[]>): Promise<void> {
-		const lines = ['flush ruleset', 'table inet thfw {', '  chain forward {', '    type filter hook forward priority 0; policy accept;', '    ct state established,related accept'];
+		const lines = ['flush ruleset', 'table inet thfw {', '  chain forward {', '    type filter hook forward priority 0; policy accept;'];
 		for (const [client, statements] of Object.entries(rules)) {
 			const iface = this.#clients.get(client)?.iface;
 			if (!iface) throw new Error(`no client namespace ${client}`);
