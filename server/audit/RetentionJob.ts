@@ -7,7 +7,8 @@ export interface RetentionOptions {
 	recordings: RecordingService | null;
 	/** Recordings are deleted this many days after they stopped; 0 keeps them forever. */
 	recordingDays: number;
-	audit: AuditLog;
+	/** Where deletions are recorded, and whose old files expire (null: the trail is off). */
+	audit: AuditLog | null;
 	/** Audit files are deleted this many days after their last entry; 0 keeps them forever. */
 	auditDays: number;
 	/** How often the job runs. Default 1 h. */
@@ -83,7 +84,7 @@ export class RetentionJob {
 					continue;
 				}
 				report.deleted.push(summary.id);
-				audit.record({
+				audit?.record({
 					type: 'recording.deleted',
 					actor: null,
 					room: summary.roomId,
@@ -92,7 +93,7 @@ export class RetentionJob {
 				});
 			}
 		}
-		if (auditDays > 0) report.auditFiles = await audit.expireFiles(new Date(now.getTime() - auditDays * DAY_MS));
+		if (audit && auditDays > 0) report.auditFiles = await audit.expireFiles(new Date(now.getTime() - auditDays * DAY_MS));
 		if (report.deleted.length + report.auditFiles.length + report.held.length > 0) {
 			logger.info({ recordings: report.deleted.length, held: report.held.length, auditFiles: report.auditFiles.length }, 'retention pass');
 		}

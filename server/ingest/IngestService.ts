@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { SfuError } from '../errors.js';
 import type { Logger } from '../observability/index.js';
-import type { Peer, PeerChannel, Room } from '../rooms/index.js';
+import { NO_CHANNEL, type Peer, type Room } from '../rooms/index.js';
 import type { IngestEndpointInfo } from '../signaling/protocol.js';
 import { ingestInput } from './ingestInput.js';
 import { IngestWatchdog } from './IngestWatchdog.js';
@@ -26,8 +26,6 @@ export type IngestServiceEvents = {
 	statechange: [roomId: string, status: PullIngestStatus];
 };
 
-/** Server-side participants have no connection to notify. */
-const NO_CHANNEL: PeerChannel = { notify: () => undefined, close: () => undefined };
 
 /**
  * Device streams of this node: push endpoints for device participants, and

@@ -13,8 +13,12 @@ import { consumerPriority } from '../../worker-config/index.js';
  */
 export interface PeerChannel {
 	notify<N extends NotificationName>(name: N, data: NotificationMap[N]): void;
-	/** Ends the connection (after a kick, a denial, or the room closing). */
-	close(): void;
+	/**
+	 * Ends the connection (after a kick, a denial, or the room closing). With
+	 * `reconnect`, drops it the way a network failure would, so the client
+	 * reconnects and rejoins by itself.
+	 */
+	close(options?: { reconnect?: boolean }): void;
 }
 
 export type PeerState = 'waiting' | 'joined' | 'disconnected' | 'closed';
@@ -215,7 +219,7 @@ export class Peer extends EventEmitter<PeerEvents> {
 	 * Leaves for good: media closed, and the connection ended if one is still
 	 * attached (a kick, a denial, the room closing). Idempotent.
 	 */
-	close(): void {
+	close(options: { reconnect?: boolean } = {}): void {
 		if (this.#state === 'closed') return;
 		this.#state = 'closed';
 		if (this.graceTimer) clearTimeout(this.graceTimer);
@@ -224,6 +228,6 @@ export class Peer extends EventEmitter<PeerEvents> {
 		this.#media?.close();
 		const channel = this.#channel;
 		this.#channel = null;
-		channel?.close();
+		channel?.close(options);
 	}
 }

@@ -25,7 +25,8 @@ export interface RoomOptions {
 	emptyRoomTimeoutMs: number;
 }
 
-export type RoomCloseReason = NotificationMap['roomClosed']['reason'];
+/** Why a room closes; `media_failure` (its worker died) is not announced: clients just reconnect. */
+export type RoomCloseReason = NotificationMap['roomClosed']['reason'] | 'media_failure';
 
 export type RoomEvents = {
 	close: [reason: RoomCloseReason];
@@ -46,8 +47,8 @@ export interface RemoteMedia {
 	consumerOpened(producerId: string, consumer: PeerConsumer): void;
 }
 
-/** Participants mirrored from other nodes have no connection here. */
-const NO_CHANNEL: PeerChannel = { notify: () => undefined, close: () => undefined };
+/** For server-side participants (mirrors of other nodes' peers, pulled device sources): no connection. */
+export const NO_CHANNEL: PeerChannel = { notify: () => undefined, close: () => undefined };
 
 export interface JoinRequest {
 	rtpCapabilities?: types.RtpCapabilities;
@@ -91,7 +92,10 @@ export class Room extends EventEmitter<RoomEvents> {
 			const owner = this.#producerOwner(producerId);
 			if (owner) this.#broadcast('activeSpeaker', { peerId: owner.id });
 		});
-		media.on('routerlost', () => this.close('closed'));
+		// A worker died under the room: drop every connection without "room
+		// closed", so clients reconnect, rejoin a rebuilt room on live workers
+		// and republish by themselves.
+		media.on('routerlost', () => this.close('media_failure'));
 	}
 
 	get closed(): boolean {
@@ -278,8 +282,8 @@ export class Room extends EventEmitter<RoomEvents> {
 		this.#cancelEmptyTimer();
 		if (this.#audienceTimer) clearTimeout(this.#audienceTimer);
 		for (const peer of this.#peers.values()) {
-			peer.notify('roomClosed', { reason });
-			peer.close();
+			if (reason !== 'media_failure') peer.notify('roomClosed', { reason });
+			peer.close({ reconnect: reason === 'media_failure' });
 		}
 		this.#peers.clear();
 		this.#admitted.clear();

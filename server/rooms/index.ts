@@ -1,4 +1,4 @@
-export { Room } from './Room.js';
+export { NO_CHANNEL, Room } from './Room.js';
 export type { JoinRequest, RemoteMedia, RoomCloseReason, RoomEvents, RoomOptions, RoomPolicy } from './Room.js';
 export { Peer, producerInfo } from './Peer.js';
 export type { PeerChannel, PeerEvents, PeerIdentity, PeerState } from './Peer.js';

@@ -16,8 +16,10 @@ export class SocketChannel implements PeerChannel {
 		(this.#socket as unknown as Socket).emit(name, data);
 	}
 
-	close(): void {
+	close(options: { reconnect?: boolean } = {}): void {
 		// Deferred so a pending ack or notification is written before the close.
-		setImmediate(() => this.#socket.disconnect(true));
+		// A dropped transport (not a server "disconnect") makes socket.io-client
+		// reconnect by itself.
+		setImmediate(() => (options.reconnect ? this.#socket.conn.close() : this.#socket.disconnect(true)));
 	}
 }

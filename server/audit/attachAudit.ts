@@ -1,0 +1,94 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { TokenVerifier } from '../auth/index.js';
+import type { ServerConfig } from '../config/index.js';
+import { registerAuditRoutes } from '../http/audit.js';
+import { registerLegalHoldRoutes } from '../http/legalHold.js';
+import { SigningKey } from '../integrity/index.js';
+import type { Logger } from '../observability/index.js';
+import type { RecordingService } from '../recording/index.js';
+import type { RoomRegistry } from '../rooms/index.js';
+import type { SignalingServer } from '../signaling/index.js';
+import { AuditLog } from './AuditLog.js';
+import { auditRecordings, auditRooms, auditSignaling } from './auditSources.js';
+import { RetentionJob } from './RetentionJob.js';
+
+export interface AttachAuditDeps {
+	settings: ServerConfig['audit'];
+	retention: ServerConfig['retention'];
+	/** This node's id: its trail is `<audit root>/<nodeId>/`. */
+	nodeId: string;
+	dataDir: string;
+	/** The node's Ed25519 key file (the one that signs recording manifests). */
+	signingKeyFile: string;
+	rooms: RoomRegistry;
+	recordings: RecordingService | null;
+	signaling: SignalingServer;
+	http: FastifyInstance;
+	verifier: TokenVerifier;
+	logger: Logger;
+}
+
+/** The node's audit trail and retention, as SfuServer holds them. */
+export interface AuditTrail {
+	/** Null when AUDIT_ENABLED=false. */
+	readonly log: AuditLog | null;
+	readonly retention: RetentionJob;
+	/** Root of the trails (this node's is `<root>/<nodeId>`). */
+	readonly root: string;
+	/** Stops retention, signs a last checkpoint, writes everything. Idempotent. */
+	close(): Promise<void>;
+}
+
+/**
+ * Wires the audit trail to the node: listens to rooms, recordings and
+ * signaling, adds its REST hooks and routes (`GET /api/audit`,
+ * `PUT /api/recordings/:id/legal-hold`), and starts the retention job.
+ * Call before the HTTP server listens.
+ */
+export function attachAudit(deps: AttachAuditDeps): AuditTrail {
+	const root = path.resolve(deps.settings.dir ?? path.join(deps.dataDir, 'audit'));
+	let log: AuditLog | null = null;
+	const detach: (() => void)[] = [];
+	if (deps.settings.enabled) {
+		log = AuditLog.open({
+			dir: path.join(root, deps.nodeId),
+			node: deps.nodeId,
+			key: SigningKey.loadOrCreate(deps.signingKeyFile),
+			maxFileBytes: deps.settings.maxFileMb * 1024 * 1024,
+			checkpointEntries: deps.settings.checkpointEntries,
+			checkpointIntervalMs: deps.settings.checkpointIntervalMs,
+			logger: deps.logger,
+		});
+		detach.push(auditRooms(log, deps.rooms), auditSignaling(log, deps.signaling, deps.rooms, deps.recordings));
+		if (deps.recordings) detach.push(auditRecordings(log, deps.recordings));
+		registerAuditRoutes(deps.http, { log, root, recordings: deps.recordings, verifier: deps.verifier });
+		deps.logger.info({ dir: log.dir, seq: log.head.seq }, 'audit trail open');
+	} else {
+		deps.logger.warn('audit trail disabled (AUDIT_ENABLED=false)');
+	}
+	if (deps.recordings) registerLegalHoldRoutes(deps.http, { recordings: deps.recordings, verifier: deps.verifier, log });
+	const retention = new RetentionJob({
+		recordings: deps.recordings,
+		recordingDays: deps.retention.recordingDays,
+		audit: log,
+		auditDays: deps.retention.auditDays,
+		intervalMs: deps.retention.intervalMs,
+		logger: deps.logger,
+	});
+	retention.start();
+	let closing: Promise<void> | null = null;
+	return {
+		log,
+		retention,
+		root,
+		close() {
+			closing ??= (async () => {
+				retention.close();
+				for (const off of detach) off();
+				await log?.close();
+			})();
+			return closing;
+		},
+	};
+}

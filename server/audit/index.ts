@@ -1,0 +1,16 @@
+export { AuditLog } from './AuditLog.js';
+export type { AuditLogEvents, AuditLogOptions } from './AuditLog.js';
+export { AUDIT_EVENT_TYPES, auditFileName, checkpointPayload, FILE_PATTERN } from './AuditEntry.js';
+export type { AuditData, AuditEntry, AuditEvent, AuditEventType, AuditParty, CheckpointData } from './AuditEntry.js';
+export { actorScope, currentActor, runAsActor } from './actor.js';
+export type { Actor } from './actor.js';
+export { listAuditFiles, listNodeDirs } from './auditFiles.js';
+export type { AuditFile } from './auditFiles.js';
+export { queryAudit } from './query.js';
+export type { AuditPage, AuditQuery } from './query.js';
+export { verifyAuditTrail } from './verifyAudit.js';
+export type { AuditProblem, AuditProblemKind, AuditVerifyReport, VerifyAuditOptions } from './verifyAudit.js';
+export { RetentionJob } from './RetentionJob.js';
+export type { RetentionOptions, RetentionReport } from './RetentionJob.js';
+export { attachAudit } from './attachAudit.js';
+export type { AttachAuditDeps, AuditTrail } from './attachAudit.js';
