@@ -36,6 +36,8 @@ export class Subscriber {
 
 	readonly #context: SubscriberContext;
 	readonly #pending = new Map<string, Promise<RemoteTrack>>();
+	/** Consumes started before the last `dropTracks`, until they settle. */
+	readonly #stale = new Map<string, Promise<RemoteTrack>>();
 	/** consumerClosed notifications that arrived before their consumer was ready. */
 	readonly #closedEarly = new Set<string>();
 	#ready: Promise<void> = new Promise(() => undefined);
@@ -126,6 +128,7 @@ export class Subscriber {
 	 */
 	dropTracks(): void {
 		this.#generation++;
+		for (const [producerId, pending] of this.#pending) this.#stale.set(producerId, pending);
 		this.#pending.clear();
 		this.#closedEarly.clear();
 		for (const participant of this.participants.values()) {
@@ -142,9 +145,15 @@ export class Subscriber {
 		let pending = this.#pending.get(producerId);
 		if (!pending) {
 			const generation = this.#generation;
-			pending = this.#consume(producerId, generation).finally(() => {
-				if (this.#pending.get(producerId) === pending) this.#pending.delete(producerId);
+			// A consume of the same producer from a dropped session may still be in
+			// flight: the server refuses a second consumer until that one is closed.
+			const earlier = this.#stale.get(producerId)?.catch(() => undefined);
+			pending = (earlier ?? Promise.resolve()).then(() => this.#consume(producerId, generation));
+			const settled: Promise<RemoteTrack> = pending.finally(() => {
+				if (this.#pending.get(producerId) === settled) this.#pending.delete(producerId);
+				if (this.#stale.get(producerId) === settled) this.#stale.delete(producerId);
 			});
+			pending = settled;
 			this.#pending.set(producerId, pending);
 		}
 		return pending;
@@ -175,6 +184,7 @@ export class Subscriber {
 		for (const [track] of this.tracks()) track.close();
 		this.participants.clear();
 		this.#pending.clear();
+		this.#stale.clear();
 	}
 
 	async #consume(producerId: string, generation: number): Promise<RemoteTrack> {
@@ -192,7 +202,7 @@ export class Subscriber {
 		const stale = generation !== this.#generation || !participant?.producers.has(producerId) || this.#closedEarly.delete(answer.id);
 		if (stale || !participant) {
 			consumer.close();
-			void signal.request('closeConsumer', { consumerId: answer.id }).catch(() => undefined);
+			await signal.request('closeConsumer', { consumerId: answer.id }).catch(() => undefined);
 			throw new SdkError('not_found', `producer ${producerId} went away while subscribing`);
 		}
 		const track = new RemoteTrack(answer, consumer, this.#trackContext);
