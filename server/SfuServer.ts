@@ -17,6 +17,7 @@ import { assertWorkerBinary, WorkerPool } from './media/index.js';
 import { TurnCredentials, type IceServer } from './network/index.js';
 import { configureLogging, moduleLogger, type Logger } from './observability/index.js';
 import { attachMetrics } from './observability/metrics/index.js';
+import { attachAudit, type AuditTrail } from './audit/index.js';
 import { RoomRegistry, type RoomCounts, type RoomPlacement } from './rooms/index.js';
 import { PROTOCOL_VERSION, SignalingServer } from './signaling/index.js';
 
@@ -51,6 +52,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	#ingest: IngestService | null = null;
 	#registry: NodeRegistry | null = null;
 	#clusterMedia: ClusterMedia | null = null;
+	#audit: AuditTrail | null = null;
 	#placement: RoomPlacement = { claim: async (_roomId, policy) => policy, release: () => undefined };
 	#closing: Promise<void> | null = null;
 
@@ -188,6 +190,19 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		const signaling = this.#signaling;
 		// Pages learn where signaling lives: same origin, or the uWS port.
 		this.#http.app.get('/api/client-config', async () => ({ protocolVersion: PROTOCOL_VERSION, signalingPort: signaling.uwsPort }));
+		this.#audit = attachAudit({
+			settings: config.audit,
+			retention: config.retention,
+			nodeId: config.cluster.nodeId,
+			dataDir: path.resolve(config.dataDir),
+			signingKeyFile: path.resolve(config.signingKeyFile ?? path.join(config.dataDir, 'keys', 'signing-ed25519.pem')),
+			rooms: this.#rooms,
+			recordings: this.#recordings,
+			signaling,
+			http: this.#http.app,
+			verifier,
+			logger: moduleLogger(rootLogger, 'audit'),
+		});
 		await attachMetrics({
 			settings: config.metrics,
 			idKey: config.log.idKey,
@@ -290,6 +305,11 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		return this.#recordings;
 	}
 
+	/** The audit trail and retention job (null before start). */
+	get audit(): AuditTrail | null {
+		return this.#audit;
+	}
+
 	get verifier(): TokenVerifier {
 		if (!this.#verifier) throw new Error('server is not started');
 		return this.#verifier;
@@ -367,6 +387,8 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			await this.#clusterMedia?.close();
 			await this.#registry?.close();
 			await this.#pool?.close();
+			// Last: everything above may still record (peers leaving, recordings stopping).
+			await this.#audit?.close();
 			this.#logger.info('closed');
 			this.emit('close');
 		})();

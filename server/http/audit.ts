@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditParty } from '../audit/AuditEntry.js';
+import { AUDIT_EVENT_TYPES, type AuditData, type AuditEvent, type AuditParty } from '../audit/AuditEntry.js';
 import type { AuditLog } from '../audit/AuditLog.js';
 import { actorScope, type Actor } from '../audit/actor.js';
 import { decodeCursor, queryAudit } from '../audit/query.js';
@@ -145,7 +145,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRoutesDeps)
 			log.record({ type, actor: partyOf(actor), ...(typeof room === 'string' ? { room } : actor.role !== 'admin' && actor.roomId ? { room: actor.roomId } : {}) });
 		} else if (type) {
 			const room = type === 'recording.deleted' ? info?.room : roomOfRecording(recordingId);
-			const data =
+			const data: AuditData | undefined =
 				type === 'recording.downloaded'
 					? { file: String(params['*']), status, range: request.headers.range !== undefined }
 					: type === 'recording.deleted'
