@@ -17,8 +17,9 @@ fi
 
 # --- Debian packages the server and tests run (build deps: build-worker.sh) ---
 RUNTIME_PACKAGES=(ffmpeg chromium redis-server prometheus fonts-dejavu-core)
-# Only the tests need an RTSP server (a stand-in IP camera for pull ingest).
-TEST_PACKAGES=(rtsp-server-perl)
+# Only the tests need an RTSP server (a stand-in IP camera for pull ingest), and
+# network namespaces with firewall rules and a TURN server (test/network).
+TEST_PACKAGES=(rtsp-server-perl iproute2 nftables coturn)
 if [ "${1:-}" = "--test" ]; then RUNTIME_PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 missing=()
 for pkg in "${RUNTIME_PACKAGES[@]}"; do
@@ -38,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 			|| { log "apt-get install failed; see /tmp/telehealth-apt.log"; tail -20 /tmp/telehealth-apt.log >&2; exit 1; }
 	fi
 	# Packages that ship a service must not leave it running: tests start what they need.
-	for service in redis-server prometheus rtsp-server-perl; do
+	for service in redis-server prometheus rtsp-server-perl coturn; do
 		command -v systemctl >/dev/null 2>&1 && systemctl disable --now "$service" >/dev/null 2>&1 || true
 	done
 fi
