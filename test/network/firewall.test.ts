@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'puppeteer-core';
 import type { TestBrowser } from '../support/browser.js';
 import { openDemo, waitForMediaFrom, waitForMoreFrames, type DemoParticipant } from '../support/demoPage.js';
@@ -177,6 +179,14 @@ describe('network: a consult through hospital firewalls (network namespaces, rea
 		await expectConsultOver(patient, 'relay', entry);
 		const stats = (await patient.stats()) as { relayProtocol?: string }[];
 		expect(stats.every((s) => s.relayProtocol === 'udp')).to.equal(true);
+		// What relaying one consult costs coturn (for TURN sizing in the README).
+		const ticks = (): number => readFileSync(`/proc/${turn!.pid}/stat`, 'utf8').slice(readFileSync(`/proc/${turn!.pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number).reduce((a, b) => a + b, 0);
+		const bitrate = async (): Promise<number> => (await patient.stats()).reduce((sum, s) => sum + ((s as { bitrate?: number }).bitrate ?? 0), 0);
+		const [ticks0, t0] = [ticks(), Date.now()];
+		await sleep(5000);
+		const cpuPercent = (100 * (ticks() - ticks0)) / 100 / ((Date.now() - t0) / 1000);
+		const mbps = (await bitrate()) / 1e6;
+		console.log(`      coturn relaying one consult: ${mbps.toFixed(2)} Mbit/s through the relay (sent + received), ${cpuPercent.toFixed(1)} % of a core`);
 		// coturn really allocated a relay for this consult, authenticated with a minted credential.
 		const log = turn!.log().slice(logBefore);
 		expect(log).to.match(/ALLOCATE processed, success/);

@@ -243,6 +243,8 @@ export class TestNetwork {
 /** A coturn started by a test inside a namespace, with the TURN REST shared secret. */
 export interface TestTurnServer {
 	port: number;
+	/** Pid of turnserver (`ip netns exec` execs it). */
+	pid: number;
 	/** Everything coturn logged. */
 	log(): string;
 	stop(): Promise<void>;
@@ -295,5 +297,5 @@ export async function startCoturn(network: TestNetwork, ns: string, options: { i
 		}
 		await sleep(50);
 	}
-	return { port, log: () => output, stop };
+	return { port, pid: proc.pid!, log: () => output, stop };
 }
