@@ -278,6 +278,11 @@
 			}
 		});
 		room.on(RoomEvent.WaitingListChanged, renderWaitingList);
+		room.on(RoomEvent.AudienceChanged, (viewers) => {
+			// Grand rounds (broadcast rooms): presenters see how many are watching.
+			$('audience').hidden = false;
+			$('audience').textContent = `${viewers} watching`;
+		});
 		room.on(RoomEvent.AudioPlaybackBlocked, () => {
 			ui.startAudio.hidden = false;
 			banner('Your browser blocked the sound. Click "Enable sound" to hear the others.', 'info');

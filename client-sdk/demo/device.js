@@ -127,6 +127,14 @@
 			for (const tile of tiles.values()) if (tile.dataset.peerId === p.id) Kit.setQuality(tile.querySelector('.quality'), quality);
 		});
 		room.on(RoomEvent.RecordingStateChanged, (r) => (ui.recording.hidden = !r.active));
+		// Sources the server pulls (RTSP / SRT encoders): say when one drops and when it is back.
+		room.on(RoomEvent.IngestStateChanged, (source) => {
+			demo.log.push(`ingest:${source.name}:${source.state}`);
+			if (source.state === 'live') banner(`${source.name} is live.`, 'ok', 4000);
+			else if (source.state === 'retrying')
+				banner(`${source.name} dropped (${source.reason || 'no signal'}); retrying${source.retryInMs ? ` in ${Math.ceil(source.retryInMs / 1000)} s` : ''}${source.attempt ? ` (attempt ${source.attempt})` : ''}…`, 'warn');
+			else if (source.state === 'failed') banner(`${source.name} failed: ${source.reason || 'unknown error'}. Check the device and its network.`, 'error');
+		});
 		room.on(RoomEvent.Reconnecting, () => {
 			setState('reconnecting', 'Reconnecting');
 			banner('Connection lost. Reconnecting… the streams resume by themselves.', 'warn');

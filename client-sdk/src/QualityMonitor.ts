@@ -128,6 +128,9 @@ export class QualityMonitor {
 				const count = silent ? (this.#silentSamples.get(participant.id) ?? 0) + 1 : 0;
 				this.#silentSamples.set(participant.id, count);
 				quality = count >= LOST_SAMPLES ? ConnectionQuality.Lost : silent ? participant.connectionQuality : grade(expected);
+				// The server scores the publisher's uplink: a weak one shows even when this link is clean.
+				const uplink = Math.min(...expected.map((s) => tracks.get(s.consumerId!)?.score?.producerScore ?? 10));
+				if (quality !== ConnectionQuality.Lost) quality = worse(quality, uplink <= 4 ? ConnectionQuality.Poor : uplink <= 7 ? ConnectionQuality.Good : ConnectionQuality.Excellent);
 			} else {
 				this.#silentSamples.delete(participant.id);
 			}
@@ -209,6 +212,11 @@ export class QualityMonitor {
 		}
 		this.#context.local.setUplinkLimit(this.#upLimit);
 	}
+}
+
+const ORDER = [ConnectionQuality.Excellent, ConnectionQuality.Good, ConnectionQuality.Poor, ConnectionQuality.Lost];
+function worse(a: ConnectionQuality, b: ConnectionQuality): ConnectionQuality {
+	return ORDER.indexOf(a) >= ORDER.indexOf(b) ? a : b;
 }
 
 function layerFor(lossPercent: number): VideoQuality {

@@ -60,6 +60,7 @@ export class RemoteTrack {
 	/** What the server was last asked for. */
 	#sent: { spatial: number | undefined; temporal: number | undefined; paused: boolean } = { spatial: undefined, temporal: undefined, paused: false };
 	#applying: Promise<void> = Promise.resolve();
+	#score: { score: number; producerScore: number } | undefined;
 	#closed = false;
 
 	/** @internal Created by the room when a consumer is ready. */
@@ -94,6 +95,15 @@ export class RemoteTrack {
 	/** Quality asked with {@link setVideoQuality}, or 'auto'. */
 	get requestedQuality(): VideoQuality | 'auto' {
 		return this.#requested ? (Math.min(this.#requested.spatial, VideoQuality.High) as VideoQuality) : 'auto';
+	}
+
+	/**
+	 * The server's view of this track (0..10, 10 best), when it reported one:
+	 * `producerScore` is how well the publisher's uplink reaches the server,
+	 * `score` how well the server's stream reaches this browser.
+	 */
+	get score(): { score: number; producerScore: number } | undefined {
+		return this.#score ? { ...this.#score } : undefined;
 	}
 
 	/** Whether media flows, or the SDK paused it (not visible, or the link is too weak for video). */
@@ -164,6 +174,11 @@ export class RemoteTrack {
 		if (this.#muted === muted) return false;
 		this.#muted = muted;
 		return true;
+	}
+
+	/** @internal From the server's `consumerScore` notification. */
+	setScore(score: number, producerScore: number): void {
+		this.#score = { score, producerScore };
 	}
 
 	/** @internal */

@@ -12,7 +12,7 @@ import { SdkError } from './SdkError.js';
 import type { TrackStats } from './stats.js';
 import { claimsFromToken } from './token.js';
 import { TypedEmitter } from './TypedEmitter.js';
-import type { RecordingState, Source, WaitingPeer } from './types.js';
+import type { IngestEndpointInfo, IngestSourceInfo, RecordingState, RoomType, Source, WaitingPeer } from './types.js';
 
 /** Options of a {@link Room}. */
 export interface RoomOptions {
@@ -86,6 +86,8 @@ export class Room extends TypedEmitter<RoomEventMap> {
 	readonly #reconnection: Reconnection;
 	#audioBlocked = false;
 	#audioOutput: string | undefined;
+	#audience: number | undefined;
+	readonly #ingestSources = new Map<string, IngestSourceInfo>();
 	readonly #recording = new RecordingTracker(this);
 	readonly #cleanups: (() => void)[] = [];
 
@@ -158,6 +160,21 @@ export class Room extends TypedEmitter<RoomEventMap> {
 	/** Room id (known once joined or waiting). */
 	get name(): string | undefined {
 		return this.#roomInfo?.id ?? this.#options.room;
+	}
+
+	/** 'consult', or 'broadcast' for a grand round (known once joined). */
+	get type(): RoomType {
+		return this.#roomInfo?.type ?? 'consult';
+	}
+
+	/** Broadcast rooms, presenters: how many viewers watch (undefined until the server says). */
+	get audience(): number | undefined {
+		return this.#audience;
+	}
+
+	/** Device sources the server pulls into the room, by ingest id, as last announced. */
+	get ingestSources(): ReadonlyMap<string, IngestSourceInfo> {
+		return this.#ingestSources;
 	}
 
 	/** Whether the room makes patients wait for admission. */
@@ -292,6 +309,24 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			// room being over is the success this call asked for.
 			if (this.#endReason !== DisconnectReason.RoomClosed) throw error;
 		}
+	}
+
+	/**
+	 * Hosts and device roles: where a hardware encoder should send its RTP (push
+	 * ingest); the answer carries addresses, payload types and an SDP.
+	 */
+	createIngest(options: { kinds?: ('audio' | 'video')[]; srtp?: boolean } = {}): Promise<IngestEndpointInfo> {
+		return this.#requireSession().signal.request('createIngest', options);
+	}
+
+	/** Hosts: the server pulls an RTSP / SRT / HTTP(S) / HLS device source into the room; resolves with its ingest id. */
+	async addIngestSource(url: string, name?: string): Promise<string> {
+		return (await this.#requireSession().signal.request('addIngestSource', name === undefined ? { url } : { url, name })).ingestId;
+	}
+
+	/** Hosts: stops pulling a device source. */
+	async removeIngestSource(ingestId: string): Promise<void> {
+		await this.#requireSession().signal.request('removeIngestSource', { ingestId });
 	}
 
 	// --- Recording -------------------------------------------------------------------
@@ -449,6 +484,19 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		}
 		this.#cleanups.push(onDevicesChanged(() => this.emit(RoomEvent.MediaDevicesChanged)));
 		signal.onNotification('recordingState', (state) => this.#recording.update(state));
+		signal.onNotification('audience', ({ viewers }) => {
+			this.#audience = viewers;
+			this.emit(RoomEvent.AudienceChanged, viewers);
+		});
+		signal.onNotification('ingestState', (source) => {
+			const info: IngestSourceInfo = { ...source };
+			if (info.state === 'stopped') this.#ingestSources.delete(info.ingestId);
+			else this.#ingestSources.set(info.ingestId, info);
+			this.emit(RoomEvent.IngestStateChanged, info);
+		});
+		signal.onNotification('consumerScore', ({ consumerId, score, producerScore }) => {
+			for (const [track] of this.#session?.subscriber.tracks() ?? []) if (track.consumerId === consumerId) track.setScore(score, producerScore);
+		});
 
 		signal.onNotification('admitted', () => {
 			if (this.#state !== ConnectionState.WaitingForAdmission) return;

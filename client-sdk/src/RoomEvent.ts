@@ -1,6 +1,6 @@
 import type { LocalParticipant } from './LocalParticipant.js';
 import type { LocalTrack } from './LocalTrack.js';
-import type { CloseReason, KickReason, ProducerInfo, RecordingState, RoomClosedReason, WaitingPeer } from './types.js';
+import type { CloseReason, IngestSourceInfo, KickReason, ProducerInfo, RecordingState, RoomClosedReason, WaitingPeer } from './types.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import type { RemoteTrack } from './RemoteTrack.js';
 import type { SdkError } from './SdkError.js';
@@ -151,6 +151,10 @@ export enum RoomEvent {
 	RecordingStopped = 'recordingStopped',
 	/** Any change of the recording state (who is recorded, consent): `(recording)`. */
 	RecordingStateChanged = 'recordingStateChanged',
+	/** Broadcast rooms (grand rounds), to presenters: how many viewers watch now: `(viewers)`. */
+	AudienceChanged = 'audienceChanged',
+	/** A device source the server pulls (endoscope, ultrasound over RTSP/SRT) changed state: `(source)`. */
+	IngestStateChanged = 'ingestStateChanged',
 	/** Cameras, microphones or speakers were plugged in or out: `()`. */
 	MediaDevicesChanged = 'mediaDevicesChanged',
 	/** The device in use for `kind` changed: `(kind, deviceId)`. */
@@ -194,6 +198,8 @@ export type RoomEventMap = {
 	[RoomEvent.RecordingStarted]: [recording: RecordingState];
 	[RoomEvent.RecordingStopped]: [recording: RecordingState];
 	[RoomEvent.RecordingStateChanged]: [recording: RecordingState];
+	[RoomEvent.AudienceChanged]: [viewers: number];
+	[RoomEvent.IngestStateChanged]: [source: IngestSourceInfo];
 	[RoomEvent.MediaDevicesChanged]: [];
 	[RoomEvent.ActiveDeviceChanged]: [kind: DeviceKind, deviceId: string];
 	[RoomEvent.MediaDevicesError]: [error: SdkError, kind: DeviceKind];

@@ -31,7 +31,22 @@ export { SdkError, type SdkErrorCode, type ClientErrorCode } from './SdkError.js
 export { TypedEmitter } from './TypedEmitter.js';
 export type { TrackStats } from './stats.js';
 export { PROTOCOL_VERSION } from './types.js';
-export type { ErrorCode, ProducerInfo, Role, Source, WaitingPeer, CloseReason, KickReason, RoomClosedReason, ConsumerType, RecordingState } from './types.js';
+export type {
+	ErrorCode,
+	ProducerInfo,
+	Role,
+	Source,
+	WaitingPeer,
+	CloseReason,
+	KickReason,
+	RoomClosedReason,
+	ConsumerType,
+	RecordingState,
+	RoomType,
+	IngestState,
+	IngestSourceInfo,
+	IngestEndpointInfo,
+} from './types.js';
 
 /** SDK version. */
 export const version = '0.2.0';

@@ -23,7 +23,7 @@ export type {
 	ClientToServerEvents,
 	ServerToClientEvents,
 } from '../../server/signaling/protocol.js';
-export type { Role, Source, ErrorCode, ProducerInfo, WaitingPeer, CloseReason, KickReason, RoomClosedReason, ConsumerType, RecordingState } from './types.js';
+export type { Role, Source, ErrorCode, ProducerInfo, WaitingPeer, CloseReason, KickReason, RoomClosedReason, ConsumerType, RecordingState, RoomType, IngestSourceInfo, IngestEndpointInfo } from './types.js';
 
 /**
  * Protocol version this SDK speaks. Typed against the server's constant so a
@@ -52,4 +52,8 @@ export type ProtocolTypesMatch = [
 	Assert<Equal<Public.RoomClosedReason, Protocol.NotificationMap['roomClosed']['reason']>>,
 	Assert<Equal<Public.ConsumerType, Protocol.ConsumeResponse['type']>>,
 	Assert<Equal<Public.RecordingState, Protocol.NotificationMap['recordingState']>>,
+	Assert<Equal<Public.RoomType, Protocol.RoomInfo['type']>>,
+	Assert<Equal<Public.IngestState, Protocol.IngestState>>,
+	Assert<Equal<Public.IngestSourceInfo, Protocol.NotificationMap['ingestState']>>,
+	Assert<Equal<Public.IngestEndpointInfo, Protocol.IngestEndpointInfo>>,
 ];

@@ -86,3 +86,40 @@ export interface RecordingState {
 	/** Why it stopped, when it did not stop by request (e.g. `disk_full`, `recorder_failed`). */
 	error?: { code: string; message: string };
 }
+
+/** 'broadcast': a grand round (viewers are not announced one by one; presenters get an audience count). */
+export type RoomType = 'consult' | 'broadcast';
+
+/** State of a device source the server pulls into the room (RTSP, SRT, HTTP, HLS). */
+export type IngestState = 'connecting' | 'live' | 'retrying' | 'failed' | 'stopped';
+
+/** A pulled device source, as the server last announced it ({@link RoomEvent.IngestStateChanged}). */
+export interface IngestSourceInfo {
+	ingestId: string;
+	/** The server-side participant that carries the source's tracks. */
+	peerId: string;
+	name: string;
+	state: IngestState;
+	/** Why it is retrying or failed. */
+	reason?: string;
+	/** Retry number and when the next try happens (ms from now). */
+	attempt?: number;
+	retryInMs?: number;
+}
+
+/** Where a device encoder sends its RTP (push ingest; see the server README). */
+export interface IngestEndpointInfo {
+	streams: {
+		kind: 'audio' | 'video';
+		producerId: string;
+		ip: string;
+		port: number;
+		rtcpPort: number;
+		payloadType: number;
+		ssrc: number;
+		codec: { mimeType: string; clockRate: number; channels?: number; parameters: Record<string, string | number> };
+	}[];
+	srtp?: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80'; keyBase64: string };
+	/** An SDP describing the streams, for senders that take one (ffmpeg, GStreamer). */
+	sdp: string;
+}
