@@ -122,6 +122,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 					initialAvailableOutgoingBitrate: config.webrtc.initialAvailableOutgoingBitrate,
 				},
 				maxPeers: config.rooms.maxPeersPerRoom,
+				maxRooms: config.rooms.maxRoomsPerNode,
 				peerGracePeriodMs: config.rooms.peerGracePeriodMs,
 				emptyRoomTimeoutMs: config.rooms.emptyRoomTimeoutMs,
 			},
@@ -145,7 +146,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		this.#ingest = this.#createIngestService(rootLogger);
 
 		this.#http = new HttpServer(
-			{ host: config.http.host, port: config.http.port },
+			{ host: config.http.host, port: config.http.port, ...(config.http.tlsCert && config.http.tlsKey ? { tls: { cert: config.http.tlsCert, key: config.http.tlsKey } } : {}) },
 			{ health: { health: () => this.health(), readiness: () => this.readiness() } },
 			moduleLogger(rootLogger, 'http'),
 		);
@@ -161,6 +162,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 				maxPayloadBytes: config.signaling.maxPayloadBytes,
 				requestsPerSecond: config.signaling.requestsPerSecond,
 				corsOrigins: config.signaling.corsOrigins,
+				maxConnectionsPerIp: config.signaling.maxConnectionsPerIp,
 				defaultWaitingRoom: config.rooms.waitingRoom,
 				...this.#iceServers(),
 			},

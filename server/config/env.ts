@@ -13,6 +13,8 @@ export interface EnvSetting {
 
 export const ENV_SETTINGS: Readonly<Record<string, EnvSetting>> = {
 	HTTP_HOST: { path: ['http', 'host'], type: 'string', description: 'listen address of HTTP and signaling' },
+	TLS_CERT_FILE: { path: ['http', 'tlsCert'], type: 'file', description: 'PEM certificate chain (with TLS_KEY_FILE: HTTPS and WSS)' },
+	TLS_KEY_FILE: { path: ['http', 'tlsKey'], type: 'file', description: 'PEM private key of TLS_CERT_FILE' },
 	PORT: { path: ['http', 'port'], type: 'integer', description: 'listen port of HTTP and signaling (0 = any free port)' },
 	MEDIASOUP_NUM_WORKERS: { path: ['mediasoup', 'numWorkers'], type: 'integer', description: 'mediasoup workers (default: CPU cores)' },
 	MEDIASOUP_WORKER_BIN: { path: ['mediasoup', 'workerBin'], type: 'string', description: 'mediasoup-worker binary (default: the one built by npm run build:worker)' },
@@ -39,6 +41,8 @@ export const ENV_SETTINGS: Readonly<Record<string, EnvSetting>> = {
 	PEER_GRACE_PERIOD_MS: { path: ['rooms', 'peerGracePeriodMs'], type: 'integer', description: 'how long a dropped peer is kept for resume' },
 	EMPTY_ROOM_TIMEOUT_MS: { path: ['rooms', 'emptyRoomTimeoutMs'], type: 'integer', description: 'how long an empty room lives' },
 	ROUTER_CONSUMER_BUDGET: { path: ['rooms', 'consumerBudgetPerRouter'], type: 'integer', description: 'consumers per router before a room spreads to another worker' },
+	MAX_ROOMS_PER_NODE: { path: ['rooms', 'maxRoomsPerNode'], type: 'integer', description: 'rooms this node hosts at once' },
+	MAX_CONNECTIONS_PER_IP: { path: ['signaling', 'maxConnectionsPerIp'], type: 'integer', description: 'signaling connections per client IP' },
 	MAX_PEERS_PER_ROOM: { path: ['rooms', 'maxPeersPerRoom'], type: 'integer', description: 'peers per room' },
 	MAX_PRODUCERS_PER_PEER: { path: ['rooms', 'maxProducersPerPeer'], type: 'integer', description: 'producers per peer' },
 	SIGNALING_ENGINE: { path: ['signaling', 'engine'], type: 'string', description: 'node | uws' },

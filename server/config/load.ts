@@ -46,6 +46,9 @@ function checkAuth(config: ServerConfig, envByPath: Map<string, string>): void {
 	if (!jwtSecret && !jwtPublicKey && !config.demo) {
 		throw new ConfigError('JWT_SECRET', 'is required (or JWT_PUBLIC_KEY / JWT_PUBLIC_KEY_FILE) unless DEMO=1');
 	}
+	if (Boolean(config.http.tlsCert) !== Boolean(config.http.tlsKey)) {
+		throw new ConfigError(config.http.tlsCert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'TLS needs both TLS_CERT_FILE and TLS_KEY_FILE');
+	}
 	if (config.cluster.redisUrl && !config.cluster.secret) {
 		throw new ConfigError('CLUSTER_SECRET', 'is required with REDIS_URL: node-to-node calls must be authenticated');
 	}

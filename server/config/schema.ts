@@ -52,6 +52,10 @@ export const ServerConfigSchema = z
 	.object({
 		http: z
 			.object({
+				/** PEM certificate chain: with `tlsKey`, HTTP and signaling are served over TLS. */
+				tlsCert: z.string().min(1).optional(),
+				/** PEM private key of `tlsCert`. */
+				tlsKey: z.string().min(1).optional(),
 				/** Address the HTTP/Socket.IO server listens on. Default '0.0.0.0'. */
 				host: z.string().min(1).default('0.0.0.0'),
 				/** TCP port; 0 picks a free one (logged at startup). Default 3000. */
@@ -152,6 +156,8 @@ export const ServerConfigSchema = z
 				emptyRoomTimeoutMs: z.number().int().min(0).max(3_600_000).default(30_000),
 				/** Consumers one router takes before the room spreads to another worker. Default 500. */
 				consumerBudgetPerRouter: z.number().int().min(1).max(100_000).default(500),
+				/** Rooms this node hosts at once. Default 1000. */
+				maxRoomsPerNode: z.number().int().min(1).max(1_000_000).default(1000),
 				/** Peers (including waiting ones) per room. Default 100. */
 				maxPeersPerRoom: z.number().int().min(1).max(10_000).default(100),
 				/** Producers per peer. Default 8. */
@@ -168,6 +174,8 @@ export const ServerConfigSchema = z
 				maxPayloadBytes: z.number().int().min(1024).max(10_000_000).default(256 * 1024),
 				/** Requests one socket may send per second (burst twice that). Default 50. */
 				requestsPerSecond: z.number().int().min(1).max(10_000).default(50),
+				/** Signaling connections one IP address may hold at once (a hospital NAT: be generous). Default 200. */
+				maxConnectionsPerIp: z.number().int().min(1).max(100_000).default(200),
 				/** Origins allowed to connect from browsers; empty allows any origin. */
 				corsOrigins: z.array(z.string().min(1)).default([]),
 			})

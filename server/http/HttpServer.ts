@@ -10,6 +10,8 @@ export interface HttpServerOptions {
 	port: number;
 	/** Largest accepted request body in bytes. Default 64 KiB. */
 	bodyLimit?: number;
+	/** PEM certificate and key: serve HTTPS (and so WSS for signaling). */
+	tls?: { cert: string; key: string };
 }
 
 export interface HttpServerDeps {
@@ -32,6 +34,7 @@ export class HttpServer {
 		this.#options = options;
 		this.#logger = logger;
 		this.#app = Fastify({
+			...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
 			// pino's Logger is a FastifyBaseLogger; the cast narrows Fastify's generic.
 			loggerInstance: logger as FastifyBaseLogger,
 			// Our own onResponse line replaces Fastify's two lines per request.

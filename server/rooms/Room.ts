@@ -21,6 +21,8 @@ export interface RoomOptions {
 	media: RoomMediaOptions;
 	peerMedia: PeerMediaOptions;
 	maxPeers: number;
+	/** Rooms one node hosts at once (checked by the registry). Default: unlimited. */
+	maxRooms?: number;
 	peerGracePeriodMs: number;
 	emptyRoomTimeoutMs: number;
 }

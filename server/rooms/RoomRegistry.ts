@@ -65,6 +65,9 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
 		const existing = this.#rooms.get(roomId);
 		if (existing && !existing.closed) return existing;
 		let creating = this.#creating.get(roomId);
+		if (!creating && this.#rooms.size + this.#creating.size >= (this.#options.maxRooms ?? Infinity)) {
+			throw new SfuError('limit_exceeded', 'this node hosts as many rooms as it may; try again later');
+		}
 		if (!creating) {
 			creating = (async () => {
 				// In a cluster the room must be ours first (else: room_elsewhere).

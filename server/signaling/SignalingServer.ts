@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AuthError, type TokenVerifier } from '../auth/index.js';
+import { SfuError } from '../errors.js';
 import type { Logger } from '../observability/index.js';
 import type { IngestService } from '../ingest/index.js';
 import type { RecordingService } from '../recording/index.js';
@@ -22,6 +23,8 @@ export interface SignalingOptions {
 	requestsPerSecond: number;
 	/** Allowed browser origins; empty allows any. */
 	corsOrigins: string[];
+	/** Connections one IP address may hold at once. Default: unlimited. */
+	maxConnectionsPerIp?: number;
 	/** Waiting-room default for new rooms. */
 	defaultWaitingRoom: boolean;
 	/** Heartbeat: a dead link is noticed after about interval + timeout. Default 10 s + 10 s. */
@@ -65,13 +68,19 @@ export class SignalingServer {
 		});
 		const rateLimiter = new RateLimiterMemory({ points: options.requestsPerSecond * 2, duration: 2 });
 
+		const perAddress = new Map<string, number>();
 		this.io.use((socket, next) => {
 			const auth = HandshakeAuthSchema.safeParse(socket.handshake.auth);
-			const refuse = (error: AuthError): void => {
+			const refuse = (error: SfuError): void => {
 				this.#logger.info({ code: error.code }, 'connection refused');
 				this.observer.emit('refused', error.code, { ...(auth.success && auth.data.room ? { room: auth.data.room } : {}), address: socket.handshake.address });
 				next(Object.assign(new Error(error.message), { data: { code: error.code, message: error.message } }));
 			};
+			const address = socket.handshake.address;
+			if ((perAddress.get(address) ?? 0) >= (options.maxConnectionsPerIp ?? Infinity)) {
+				refuse(new SfuError('limit_exceeded', 'too many connections from this address'));
+				return;
+			}
 			if (!auth.success) {
 				const missing = !socket.handshake.auth || typeof (socket.handshake.auth as { token?: unknown }).token !== 'string';
 				refuse(new AuthError(missing ? 'auth_missing_token' : 'auth_invalid_token', missing ? 'a join token is required' : 'the handshake auth is malformed'));
@@ -94,10 +103,18 @@ export class SignalingServer {
 
 		this.io.on('connection', (socket: SfuSocket) => {
 			const claims = socket.data.claims;
+			const address = socket.handshake.address;
+			perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+			socket.once('disconnect', () => {
+				const left = (perAddress.get(address) ?? 1) - 1;
+				if (left > 0) perAddress.set(address, left);
+				else perAddress.delete(address);
+			});
 			new SignalingSession(socket, {
 				rooms: deps.rooms,
 				recordings: deps.recordings,
 				ingest: deps.ingest,
+				verifier: deps.verifier,
 				rateLimiter,
 				defaultWaitingRoom: options.defaultWaitingRoom,
 				iceServers: options.iceServers ?? (() => []),

@@ -1,4 +1,5 @@
 import type { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { TokenVerifier } from '../auth/index.js';
 import { runAsActor } from '../audit/actor.js';
 import type { Logger } from '../observability/index.js';
 import { withRequestId } from '../observability/index.js';
@@ -17,6 +18,7 @@ export interface SignalingSessionDeps {
 	recordings: RecordingService | null;
 	ingest: IngestService;
 	rateLimiter: RateLimiterMemory;
+	verifier: TokenVerifier;
 	defaultWaitingRoom: boolean;
 	iceServers: () => TransportParams['iceServers'];
 	logger: Logger;
@@ -39,6 +41,7 @@ export class SignalingSession {
 	readonly #deps: SignalingSessionDeps;
 	readonly #ctx: SessionContext;
 	readonly #logger: Logger;
+	#expiryTimer: NodeJS.Timeout | null = null;
 	/** Requests run one after another, so a client cannot race its own state. */
 	#queue: Promise<void> = Promise.resolve();
 
@@ -48,6 +51,8 @@ export class SignalingSession {
 		this.#logger = deps.logger;
 		this.#ctx = {
 			claims: socket.data.claims,
+			verifier: deps.verifier,
+			armExpiry: () => this.#armExpiry(),
 			channel: new SocketChannel(socket),
 			rooms: deps.rooms,
 			recordings: deps.recordings,
@@ -60,6 +65,7 @@ export class SignalingSession {
 		// Each request gets an opaque id that every log line it causes carries.
 		socket.onAny((event: unknown, ...args: unknown[]) => withRequestId(() => this.#onEvent(event, args)));
 		socket.on('disconnect', (reason) => this.#onDisconnect(reason));
+		this.#armExpiry();
 	}
 
 	#onEvent(event: unknown, args: unknown[]): void {
@@ -126,7 +132,31 @@ export class SignalingSession {
 		}
 	}
 
+	/**
+	 * A session lives as long as its token: at expiry (unless refreshed) the
+	 * peer is removed and told why, so a leaked or revoked-by-expiry token
+	 * cannot keep watching a consult.
+	 */
+	#armExpiry(): void {
+		if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
+		const msLeft = this.#ctx.claims.exp * 1000 - Date.now();
+		// setTimeout cannot wait longer than ~24.8 days; re-arm from there.
+		this.#expiryTimer = setTimeout(() => {
+			if (this.#ctx.claims.exp * 1000 > Date.now()) {
+				this.#armExpiry();
+				return;
+			}
+			this.#logger.info({ peerId: this.#ctx.peer?.id }, 'session token expired');
+			const { room, peer } = this.#ctx;
+			this.#socket.emit('kicked', { reason: 'expired' });
+			if (room && peer) room.remove(peer, 'expired');
+			setImmediate(() => this.#socket.disconnect(true));
+		}, Math.min(Math.max(0, msLeft), 2 ** 31 - 1));
+		this.#expiryTimer.unref();
+	}
+
 	#onDisconnect(reason: string): void {
+		if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
 		const { room, peer, channel } = this.#ctx;
 		this.#logger.debug({ reason, peerId: peer?.id }, 'socket disconnected');
 		this.#deps.rateLimiter.delete(this.#socket.id).catch(() => undefined);

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { types } from 'mediasoup';
-import type { JoinClaims } from '../auth/index.js';
+import type { JoinClaims, TokenVerifier } from '../auth/index.js';
 import { AuthError, canModerate } from '../auth/index.js';
 import type { IngestService } from '../ingest/index.js';
 import type { RecordingService } from '../recording/index.js';
@@ -10,7 +10,11 @@ import { PROTOCOL_VERSION, type RequestMethod, type RequestSchemas, type Respons
 
 /** What one socket's requests act on. */
 export interface SessionContext {
-	readonly claims: JoinClaims;
+	/** The session's current token claims (replaced by refreshToken). */
+	claims: JoinClaims;
+	readonly verifier: TokenVerifier;
+	/** (Re)arms the end of the session at the token's expiry. */
+	readonly armExpiry: () => void;
 	readonly channel: PeerChannel;
 	readonly rooms: RoomRegistry;
 	/** Waiting-room default for rooms this session creates. */
@@ -161,6 +165,14 @@ export const handlers: { [M in RequestMethod]: Handler<M> } = {
 	async setConsumerPriority(ctx, { consumerId, priority }) {
 		await joined(ctx).peer.media.consumer(consumerId).setPriority(priority);
 		return OK;
+	},
+
+	async refreshToken(ctx, { token }) {
+		const claims = await ctx.verifier.verify(token, ctx.claims.room);
+		if (claims.sub !== ctx.claims.sub) throw new SfuError('forbidden', 'the new token is for another user');
+		ctx.claims = claims;
+		ctx.armExpiry();
+		return { expiresAt: claims.exp };
 	},
 
 	async leave(ctx) {

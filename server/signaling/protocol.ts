@@ -198,6 +198,11 @@ export const RequestSchemas = {
 	}),
 	/** Bandwidth share under congestion: 1 (lowest) to 255. */
 	setConsumerPriority: z.strictObject({ consumerId: IdSchema, priority: Int.min(1).max(255) }),
+	/**
+	 * A fresh join token for the same user and room, before the current one
+	 * expires: a session whose token expires is ended (`kicked`, reason `expired`).
+	 */
+	refreshToken: z.strictObject({ token: z.string().min(1).max(8192) }),
 	/** Leave now (no grace period). */
 	leave: z.strictObject({}),
 	// Host actions.
@@ -333,6 +338,7 @@ export interface ResponseMap {
 	closeConsumer: Record<string, never>;
 	setConsumerPreferredLayers: Record<string, never>;
 	setConsumerPriority: Record<string, never>;
+	refreshToken: { expiresAt: number };
 	leave: Record<string, never>;
 	admit: Record<string, never>;
 	deny: Record<string, never>;
