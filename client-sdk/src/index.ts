@@ -29,7 +29,7 @@ export { RemoteParticipant } from './RemoteParticipant.js';
 export { RemoteTrack } from './RemoteTrack.js';
 export { SdkError, type SdkErrorCode, type ClientErrorCode } from './SdkError.js';
 export { TypedEmitter } from './TypedEmitter.js';
-export type { TrackStats } from './stats.js';
+export type { TrackStats, MediaPath } from './stats.js';
 export { PROTOCOL_VERSION } from './types.js';
 export type {
 	ErrorCode,
