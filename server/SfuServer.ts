@@ -269,13 +269,15 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		} catch {
 			// Push ingest still works; pulling sources says why it cannot.
 		}
-		const announcedIp = config.ingest.announcedIp ?? config.webrtc.announcedIp;
+		// Without its own settings, ingest listens where WebRTC does (its first listen address).
+		const webrtcAddress = config.webrtc.listenInfos?.[0] ?? { ip: config.webrtc.listenIp, announcedIp: config.webrtc.announcedIp };
+		const announcedIp = config.ingest.announcedIp ?? webrtcAddress.announcedIp;
 		return new IngestService({
 			ffmpeg,
 			ffprobe: ffmpeg ? resolveFfprobe(ffmpeg) : null,
 			...(config.ingest.fileRoot ? { fileRoot: path.resolve(config.ingest.fileRoot) } : {}),
 			maxSourcesPerRoom: config.ingest.maxSourcesPerRoom,
-			listenIp: config.ingest.listenIp ?? config.webrtc.listenIp,
+			listenIp: config.ingest.listenIp ?? webrtcAddress.ip,
 			...(announcedIp ? { announcedIp } : {}),
 			logger: moduleLogger(rootLogger, 'ingest'),
 		});

@@ -241,9 +241,9 @@ export const ServerConfigSchema = z
 				fileRoot: z.string().min(1).optional(),
 				/** Pulled sources per room. Default 4. */
 				maxSourcesPerRoom: z.number().int().min(0).max(64).default(4),
-				/** Where push-ingest endpoints listen. Default: webrtc.listenIp. */
+				/** Where push-ingest endpoints listen. Default: webrtc.listenIp (or the first of webrtc.listenInfos). */
 				listenIp: z.string().min(1).optional(),
-				/** Address devices are told to send to. Default: webrtc.announcedIp. */
+				/** Address devices are told to send to. Default: webrtc.announcedIp (or the first of webrtc.listenInfos'). */
 				announcedIp: z.string().min(1).optional(),
 			})
 			.prefault({}),
