@@ -22,7 +22,7 @@ export interface MediaWatchdogOptions {
 	/**
 	 * How long a new transport may try its direct paths (UDP, ICE-TCP) before
 	 * the transports are rebuilt relay-only, when the server handed out TURN
-	 * servers. Default 8000.
+	 * servers. 0 turns the fallback off. Default 8000.
 	 */
 	relayFallbackMs?: number;
 }
@@ -154,7 +154,7 @@ export class MediaWatchdog {
 		clearTimeout(this.#relayTimer);
 		this.#relayTimer = undefined;
 		const engine = this.#engine;
-		if (this.#suspended || !engine.turnAvailable) return;
+		if (this.#suspended || !engine.turnAvailable || this.#options.relayFallbackMs <= 0) return;
 		const stuck = (['send', 'recv'] as const).flatMap((d) => {
 			const since = engine.connectingSince(d);
 			return since === undefined ? [] : [{ since, failed: engine.connectionState(d) === 'failed' }];

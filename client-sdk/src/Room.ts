@@ -46,6 +46,18 @@ export interface RoomOptions {
 	/** Time (in ms) to wait for media to flow again after signaling is back, before rebuilding the transports. Default 10000. */
 	mediaReconnectTimeoutMs?: number;
 	/**
+	 * 'relay' sends all media through the TURN servers the server hands out,
+	 * from the start (a network known to let nothing else through; saves the
+	 * fallback's wait). Default 'all': direct paths first (UDP, then ICE-TCP).
+	 */
+	iceTransportPolicy?: 'all' | 'relay';
+	/**
+	 * Time (in ms) a new transport may try its direct paths before the SDK
+	 * rebuilds the transports relay-only, when the server handed out TURN
+	 * servers. 0 turns the fallback off. Default 8000.
+	 */
+	relayFallbackMs?: number;
+	/**
 	 * Supplies the token for each reconnection (e.g. a fresh one from the
 	 * portal, when sessions outlive tokens). Default: the token given to
 	 * `connect`.
@@ -110,6 +122,8 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			adaptiveStream: false,
 			statsIntervalMs: 2000,
 			mediaReconnectTimeoutMs: 10_000,
+			iceTransportPolicy: 'all',
+			relayFallbackMs: 8000,
 			...options,
 		};
 		this.#reconnection = new Reconnection({
@@ -443,6 +457,8 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			autoSubscribe: options.autoSubscribe,
 			adaptiveStream: options.adaptiveStream,
 			statsIntervalMs: options.statsIntervalMs,
+			iceTransportPolicy: options.iceTransportPolicy,
+			relayFallbackMs: options.relayFallbackMs,
 			getToken,
 			events: this,
 			local: this.localParticipant,

@@ -18,6 +18,10 @@ export interface RoomSessionOptions {
 	autoSubscribe: boolean;
 	adaptiveStream: boolean;
 	statsIntervalMs: number;
+	/** 'relay': TURN only, from the start. */
+	iceTransportPolicy: 'all' | 'relay';
+	/** Direct paths' time to connect before the relay-only retry (0: never). */
+	relayFallbackMs: number;
 	getToken(): string | Promise<string>;
 	events: TypedEmitter<RoomEventMap>;
 	local: LocalParticipant;
@@ -52,7 +56,7 @@ export class RoomSession {
 			connectTimeoutMs: options.connectTimeoutMs,
 			getToken: options.getToken,
 		});
-		this.engine = new RtcEngine(this.signal);
+		this.engine = new RtcEngine(this.signal, { iceTransportPolicy: options.iceTransportPolicy });
 		this.subscriber = new Subscriber({
 			engine: this.engine,
 			signal: this.signal,
@@ -65,7 +69,7 @@ export class RoomSession {
 			onPlaybackBlocked: () => options.onPlaybackBlocked(),
 		});
 		this.media = new MediaSession(this.signal, this.engine, this.subscriber, options.local);
-		this.watchdog = new MediaWatchdog(this.engine, this.signal, options.watchdog);
+		this.watchdog = new MediaWatchdog(this.engine, this.signal, options.watchdog, { relayFallbackMs: options.relayFallbackMs });
 		const { engine, subscriber } = this;
 		this.monitor = new QualityMonitor(
 			{

@@ -25,14 +25,18 @@ export class RtcEngine {
 	/** When each transport started its first connection attempt, until it first connects. */
 	readonly #connectingSince: Partial<Record<Direction, number>> = {};
 	#relayOnly = false;
+	/** The application asked for relay only ({@link RoomOptions.iceTransportPolicy}). */
+	readonly #relayRequired: boolean;
 	#turnAvailable = false;
 	#closed = false;
 
 	/** Called whenever a transport's connection state changes (ICE + DTLS). */
 	onConnectionStateChange: ((direction: Direction, state: types.ConnectionState) => void) | undefined;
 
-	constructor(signal: SignalClient) {
+	constructor(signal: SignalClient, options: { iceTransportPolicy?: 'all' | 'relay' } = {}) {
 		this.#signal = signal;
+		this.#relayRequired = options.iceTransportPolicy === 'relay';
+		this.#relayOnly = this.#relayRequired;
 	}
 
 	/** The loaded device, or throws. */
@@ -95,7 +99,7 @@ export class RtcEngine {
 	}
 
 	set relayOnly(value: boolean) {
-		this.#relayOnly = value;
+		this.#relayOnly = value || this.#relayRequired;
 	}
 
 	/**

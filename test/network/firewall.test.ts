@@ -6,6 +6,7 @@ import type { TestBrowser } from '../support/browser.js';
 import { openDemo, waitForMediaFrom, waitForMoreFrames, type DemoParticipant } from '../support/demoPage.js';
 import { TestNetwork, startCoturn, type TestTurnServer } from '../support/netns.js';
 import { waitFor } from '../support/processes.js';
+import { mintToken } from '../support/sfu.js';
 import { startServer, type ServerProcess } from '../support/serverProcess.js';
 
 /**
@@ -191,6 +192,36 @@ describe('network: a consult through hospital firewalls (network namespaces, rea
 		const log = turn!.log().slice(logBefore);
 		expect(log).to.match(/ALLOCATE processed, success/);
 		expect(log).to.not.match(/401: Unauthorized.*ALLOCATE.*\n.*closed/);
+	});
+
+	it('(e) open network, but the page asks for relay only (iceTransportPolicy): media goes through coturn from the start', async () => {
+		await network!.setFirewall({ patient: [] });
+		patientBrowser = await network!.launchBrowser('patient', [`--unsafely-treat-insecure-origin-as-secure=${baseUrl}`]);
+		const page = await patientBrowser.newPage();
+		// Any page of the server's origin, with the SDK bundle: the application builds its own Room.
+		await page.goto(`${baseUrl}/api/client-config`);
+		await page.addScriptTag({ url: `${baseUrl}/sdk/telehealth-sdk.iife.js` });
+		const token = await mintToken({ room: 'netns-consult', role: 'clinician', name: 'Dr Relay', sub: 'relay-only-clinician' });
+		const started = Date.now();
+		const path = await page.evaluate(
+			async (url, joinToken) => {
+				type Sdk = { Room: new (options: object) => { connect(u: string, t: string): Promise<void>; localParticipant: { enableCamera(): Promise<unknown>; mediaPath?: string }; getTrackStats(): Promise<{ mediaPath?: string; direction: string }[]>; leave(): Promise<void> } };
+				const { Room } = (globalThis as unknown as { TelehealthSDK: Sdk }).TelehealthSDK;
+				const room = new Room({ iceTransportPolicy: 'relay', statsIntervalMs: 500 });
+				await room.connect(url, joinToken);
+				await room.localParticipant.enableCamera();
+				for (let i = 0; i < 100 && !room.localParticipant.mediaPath; i++) await new Promise((r) => setTimeout(r, 100));
+				const paths = (await room.getTrackStats()).map((s) => `${s.direction}:${s.mediaPath}`);
+				await room.leave();
+				return { local: room.localParticipant.mediaPath, paths };
+			},
+			baseUrl,
+			token,
+		);
+		measured.push({ case: '(e) relay asked by the page', path: path.local as Path, joinMs: 0, mediaMs: Date.now() - started });
+		expect(path.local).to.equal('relay');
+		expect(path.paths.length).to.be.greaterThan(0);
+		expect(path.paths.every((p) => p.endsWith(':relay'))).to.equal(true, path.paths.join(', '));
 	});
 
 	it('(d) ICE checks pass but DTLS and media are dropped (a filtering middlebox): the SDK retries relay-only and the consult goes on through TURN', async () => {
