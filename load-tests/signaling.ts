@@ -1,0 +1,210 @@
+/**
+ * Signaling benchmark: hundreds of concurrent Socket.IO clients joining and
+ * leaving rooms, Socket.IO on Node http vs on uWebSockets.js.
+ *
+ *   npm run bench:signaling [-- --clients 500 --room-size 10 --rounds 5 --engines node,uws]
+ *
+ * For each engine a real server process (server/main.ts, one mediasoup worker)
+ * is spawned on loopback, pinned to CPU 0; this process (the clients, plain
+ * socket.io-client over websocket as the SDK connects) is pinned to CPU 1, so
+ * the clients do not steal the server's core. Phases, each bounded in time:
+ *   connect  all clients connect with a fresh token (50 handshakes in flight)
+ *   join     every client sends `join` at once (peers get `peerJoined`)
+ *   burst    `rounds` times, every client sends one request at once
+ *            (`pauseConsumer` on an unknown id: a full round trip through
+ *            validation and the per-socket rate limiter, answered not_found)
+ *   idle     one client, 200 sequential requests: the unloaded ack RTT
+ *   leave    every client sends `leave` at once (peers get `peerLeft`)
+ * Server CPU comes from /proc/<pid>/task/ * /schedstat of the Node process
+ * (the mediasoup worker is a separate process and is reported apart).
+ * Writes load-tests/results/signaling.json.
+ */
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freeTcpPort } from '../test/support/redis.js';
+import { startServer, type ServerProcess } from '../test/support/serverProcess.js';
+import { mintToken, TestClient } from '../test/support/sfu.js';
+import { cpuWindow, descendants, fmt, pin, pool, rssMiB, summarize, withTimeout, writeResult, type Summary } from './lib/measure.js';
+
+const { values } = parseArgs({
+	options: {
+		clients: { type: 'string', default: '500' },
+		'room-size': { type: 'string', default: '10' },
+		rounds: { type: 'string', default: '5' },
+		engines: { type: 'string', default: 'node,uws' },
+	},
+});
+const clientCount = Math.min(2000, Math.max(1, Number(values.clients)));
+const roomSize = Math.min(100, Math.max(1, Number(values['room-size'])));
+const rounds = Math.min(50, Math.max(1, Number(values.rounds)));
+const engines = values.engines!.split(',').filter((e): e is 'node' | 'uws' => e === 'node' || e === 'uws');
+const PHASE_TIMEOUT_MS = 60_000;
+
+interface Phase {
+	latencyMs: Summary;
+	errors: number;
+	wallMs: number;
+	serverCpuMs: number;
+	workerCpuMs: number;
+	serverCpuMsPerOp: number;
+	serverCoreShare: number;
+	/** This process (all clients): when it nears 100 %, latencies measure the clients, not the server. */
+	clientCoreShare: number;
+}
+
+interface EngineResult {
+	engine: string;
+	clients: number;
+	rooms: number;
+	phases: Record<string, Phase>;
+	idleAckRttMs: Summary;
+	serverRssMiB: { start: number; joined: number; end: number };
+}
+
+pin(process.pid, '1');
+
+async function runEngine(engine: 'node' | 'uws'): Promise<EngineResult> {
+	const uwsPort = await freeTcpPort();
+	const server: ServerProcess = await startServer(
+		{
+			SIGNALING_ENGINE: engine,
+			UWS_PORT: String(uwsPort),
+			MEDIASOUP_NUM_WORKERS: '1',
+			WEBRTC_LISTEN_IP: '127.0.0.1',
+			LOG_LEVEL: 'info',
+			ROOM_WAITING_ROOM: 'false',
+			MAX_CONNECTIONS_PER_IP: '100000',
+			MAX_ROOMS_PER_NODE: '10000',
+			MAX_PEERS_PER_ROOM: String(roomSize + 10),
+			NODE_MAX_PEERS: '100000',
+			SIGNALING_REQUESTS_PER_SECOND: '1000',
+		},
+		30_000,
+		['taskset', '-c', '0'],
+	);
+	const pid = server.proc.pid!;
+	const workers = descendants(pid, 'mediasoup-worker');
+	process.stdout.write(`  ${engine}: server pid ${pid}, mediasoup workers ${workers.join(', ') || 'none found'}\n`);
+	const url = engine === 'uws' ? `http://127.0.0.1:${uwsPort}` : server.baseUrl;
+	const rooms = Math.ceil(clientCount / roomSize);
+	const clients: TestClient[] = [];
+	const phases: Record<string, Phase> = {};
+	const rssStart = rssMiB(pid);
+	let rssJoined = 0;
+
+	const measure = async (name: string, ops: number, fn: () => Promise<{ latencies: number[]; errors: number }>): Promise<void> => {
+		const window = cpuWindow([pid, ...workers, process.pid]);
+		const { latencies, errors } = await withTimeout(fn(), PHASE_TIMEOUT_MS, `${engine} ${name}`);
+		const { wallMs, cpuMs } = window.stop();
+		const serverCpuMs = cpuMs[pid]!;
+		const workerCpuMs = workers.reduce((sum, w) => sum + (cpuMs[w] ?? 0), 0);
+		phases[name] = {
+			latencyMs: summarize(latencies),
+			errors,
+			wallMs,
+			serverCpuMs,
+			workerCpuMs,
+			serverCpuMsPerOp: serverCpuMs / ops,
+			serverCoreShare: serverCpuMs / wallMs,
+			clientCoreShare: cpuMs[process.pid]! / wallMs,
+		};
+		const p = phases[name]!;
+		process.stdout.write(
+			`  ${engine.padEnd(4)} ${name.padEnd(8)} ${String(ops).padStart(5)} ops in ${fmt(wallMs / 1000, 2)} s: ` +
+				`latency p50 ${fmt(p.latencyMs.p50)} ms, p95 ${fmt(p.latencyMs.p95)}, p99 ${fmt(p.latencyMs.p99)}, max ${fmt(p.latencyMs.max)}; ` +
+				`server ${fmt(serverCpuMs, 0)} ms CPU (${fmt(p.serverCpuMsPerOp, 3)} ms/op, ${fmt(100 * p.serverCoreShare, 0)} % of a core), worker ${fmt(workerCpuMs, 0)} ms; clients ${fmt(100 * p.clientCoreShare, 0)} % of a core; errors ${errors}\n`,
+		);
+	};
+
+	try {
+		const tokens = await Promise.all(
+			Array.from({ length: clientCount }, (_, i) => mintToken({ room: `sig-${i % rooms}`, role: 'clinician', sub: `bench-${engine}-${i}`, name: `Bench ${i}` })),
+		);
+		await measure('connect', clientCount, async () => {
+			const latencies: number[] = [];
+			let errors = 0;
+			await pool(tokens, 50, async (token) => {
+				const t0 = performance.now();
+				try {
+					clients.push(await TestClient.connect(url, { token }));
+					latencies.push(performance.now() - t0);
+				} catch {
+					errors++;
+				}
+			});
+			return { latencies, errors };
+		});
+		await sleep(500);
+		await measure('join', clients.length, async () => {
+			const latencies: number[] = [];
+			let errors = 0;
+			await Promise.all(
+				clients.map(async (client) => {
+					const t0 = performance.now();
+					const result = await client.request('join', { protocolVersion: 1 }, PHASE_TIMEOUT_MS).catch(() => null);
+					if (result?.ok) latencies.push(performance.now() - t0);
+					else errors++;
+				}),
+			);
+			return { latencies, errors };
+		});
+		rssJoined = rssMiB(pid);
+		await sleep(500);
+		await measure('burst', clients.length * rounds, async () => {
+			const latencies: number[] = [];
+			let errors = 0;
+			for (let round = 0; round < rounds; round++) {
+				await Promise.all(
+					clients.map(async (client) => {
+						const t0 = performance.now();
+						const result = await client.request('pauseConsumer', { consumerId: '00000000-0000-4000-8000-000000000000' }, PHASE_TIMEOUT_MS).catch(() => null);
+						// not_found is the expected answer: any Result is a completed round trip.
+						if (result && (result.ok || result.error.code === 'not_found')) latencies.push(performance.now() - t0);
+						else errors++;
+					}),
+				);
+			}
+			return { latencies, errors };
+		});
+		const idle: number[] = [];
+		for (let i = 0; i < 200; i++) {
+			const t0 = performance.now();
+			await clients[0]!.request('pauseConsumer', { consumerId: '00000000-0000-4000-8000-000000000000' });
+			idle.push(performance.now() - t0);
+		}
+		process.stdout.write(`  ${engine.padEnd(4)} idle     ack RTT p50 ${fmt(summarize(idle).p50, 3)} ms, p99 ${fmt(summarize(idle).p99, 3)} ms\n`);
+		await measure('leave', clients.length, async () => {
+			const latencies: number[] = [];
+			let errors = 0;
+			await Promise.all(
+				clients.map(async (client) => {
+					const t0 = performance.now();
+					const result = await client.request('leave', {}, PHASE_TIMEOUT_MS).catch(() => null);
+					if (result?.ok) latencies.push(performance.now() - t0);
+					else errors++;
+				}),
+			);
+			return { latencies, errors };
+		});
+		return { engine, clients: clientCount, rooms, phases, idleAckRttMs: summarize(idle), serverRssMiB: { start: rssStart, joined: rssJoined, end: rssMiB(pid) } };
+	} finally {
+		for (const client of clients) client.close();
+		await server.stop('SIGTERM', 10_000);
+	}
+}
+
+process.stdout.write(`signaling: ${clientCount} clients in rooms of ${roomSize}, engines ${engines.join(', ')}; server pinned to CPU 0, clients to CPU 1\n`);
+const results: EngineResult[] = [];
+for (const engine of engines) results.push(await runEngine(engine));
+if (results.length === 2) {
+	const [a, b] = results as [EngineResult, EngineResult];
+	process.stdout.write(`${b.engine} / ${a.engine}:`);
+	for (const phase of ['connect', 'join', 'burst', 'leave']) {
+		const pa = a.phases[phase]!;
+		const pb = b.phases[phase]!;
+		process.stdout.write(` ${phase} CPU/op ${fmt(pb.serverCpuMsPerOp / pa.serverCpuMsPerOp, 2)}× p99 ${fmt(pb.latencyMs.p99 / pa.latencyMs.p99, 2)}×;`);
+	}
+	process.stdout.write(` idle RTT p50 ${fmt(b.idleAckRttMs.p50 / a.idleAckRttMs.p50, 2)}×\n`);
+}
+process.stdout.write(`written ${writeResult('signaling.json', { date: new Date().toISOString(), clients: clientCount, roomSize, rounds, results })}\n`);
+process.exit(0);
