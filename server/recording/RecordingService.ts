@@ -110,8 +110,10 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 			if (recording.active) peer.notify('recordingState', { recordingId: id, active: true, consentRequired: recording.consentRequired, recordedPeerIds: recording.recordedPeerIds });
 		};
 		room.on('peerjoined', greet);
+		room.on('peerresumed', greet);
 		recording.once('close', () => {
 			room.off('peerjoined', greet);
+			room.off('peerresumed', greet);
 			if (this.#active.get(room.id) === recording) this.#active.delete(room.id);
 			if (this.#active.size === 0 && this.#diskTimer) {
 				clearInterval(this.#diskTimer);

@@ -34,6 +34,8 @@ export type RoomEvents = {
 	close: [reason: RoomCloseReason];
 	/** A peer entered (admitted); recorders and metrics follow these. */
 	peerjoined: [peer: Peer];
+	/** A peer came back within its grace period (it may have missed notifications). */
+	peerresumed: [peer: Peer];
 	peerleft: [peer: Peer, reason: CloseReason];
 	producernew: [peer: Peer, producer: PeerProducer];
 	producerclose: [peer: Peer, producer: PeerProducer];
@@ -137,8 +139,11 @@ export class Room extends EventEmitter<RoomEvents> {
 			if (peer.hasMedia) {
 				peer.media.keepTransports(request.resume?.transportIds ?? []);
 				this.#logger.info({ peerId: peer.id }, 'peer resumed');
-				// A host may have missed waiting-room changes while away.
+				// A host may have missed waiting-room changes while away; anyone may
+				// have missed a recording starting.
 				if (peer.role === 'host') setImmediate(() => this.#sendWaitingList());
+				const resumedPeer = peer;
+				setImmediate(() => this.emit('peerresumed', resumedPeer));
 				return { peer, response: this.#joinedResponse(peer, true) };
 			}
 		} else {

@@ -27,7 +27,7 @@ export interface SignalingOptions {
 	maxConnectionsPerIp?: number;
 	/** Waiting-room default for new rooms. */
 	defaultWaitingRoom: boolean;
-	/** Heartbeat: a dead link is noticed after about interval + timeout. Default 10 s + 10 s. */
+	/** Heartbeat: a dead link is noticed after about interval + timeout. Default 5 s + 8 s. */
 	pingIntervalMs?: number;
 	pingTimeoutMs?: number;
 	iceServers?: () => TransportParams['iceServers'];
@@ -62,8 +62,9 @@ export class SignalingServer {
 			path: '/socket.io',
 			serveClient: false,
 			maxHttpBufferSize: options.maxPayloadBytes,
-			pingInterval: options.pingIntervalMs ?? 10_000,
-			pingTimeout: options.pingTimeoutMs ?? 10_000,
+			// A dead link must be noticed well inside the 30 s grace period.
+			pingInterval: options.pingIntervalMs ?? 5_000,
+			pingTimeout: options.pingTimeoutMs ?? 8_000,
 			cors: { origin: options.corsOrigins.length > 0 ? options.corsOrigins : true, credentials: false },
 		});
 		const rateLimiter = new RateLimiterMemory({ points: options.requestsPerSecond * 2, duration: 2 });
