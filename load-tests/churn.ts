@@ -1,0 +1,175 @@
+/**
+ * Churn: viewers joining and leaving at a set rate for a set time, then a
+ * drain check that every consumer and transport they created is gone.
+ *
+ *   npm run bench:churn [-- --rate 20 --seconds 30 --lifetime 5 --rooms 10]
+ *
+ * One real server process (server/main.ts, one mediasoup worker, loopback,
+ * pinned to CPU 0; the bots in this process on CPU 1). Each of `rooms` rooms
+ * has a host with a device push ingest (a producer, no RTP fed). Bots arrive
+ * at `rate` per second for `seconds` seconds (Poisson arrivals), each speaks
+ * the real protocol: connect, `join`, `createTransport {recv}`, `consume` the
+ * room's stream, `resumeConsumer`, stays an exponentially distributed time
+ * (mean `lifetime` s), then `leave` and disconnects. Reports join-to-consume
+ * latency p50/p95/p99 per 5 s window and overall, server CPU, memory
+ * (RSS timeline, growth after drain) and the consumer/transport counts from
+ * /metrics after the drain (must be back to the baseline). Bounded: arrivals
+ * stop after `seconds`, lifetimes are capped at 3× the mean, the drain waits
+ * at most 30 s. Writes load-tests/results/churn.json.
+ */
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startServer } from '../test/support/serverProcess.js';
+import { mintToken, TestClient } from '../test/support/sfu.js';
+import { metricSamples, viewerBot, type ViewerTiming } from './lib/bots.js';
+import { cpuNs, descendants, fmt, pin, rssMiB, summarize, writeResult } from './lib/measure.js';
+
+const { values } = parseArgs({
+	options: {
+		rate: { type: 'string', default: '20' },
+		seconds: { type: 'string', default: '30' },
+		lifetime: { type: 'string', default: '5' },
+		rooms: { type: 'string', default: '10' },
+	},
+});
+const rate = Math.min(200, Math.max(0.1, Number(values.rate)));
+const seconds = Math.min(300, Math.max(2, Number(values.seconds)));
+const lifetime = Math.min(60, Math.max(0.1, Number(values.lifetime)));
+const roomCount = Math.min(100, Math.max(1, Number(values.rooms)));
+
+pin(process.pid, '1');
+const server = await startServer(
+	{
+		MEDIASOUP_NUM_WORKERS: '1',
+		WEBRTC_LISTEN_IP: '127.0.0.1',
+		LOG_LEVEL: 'info',
+		ROOM_WAITING_ROOM: 'false',
+		MAX_CONNECTIONS_PER_IP: '100000',
+		MAX_ROOMS_PER_NODE: '10000',
+		MAX_PEERS_PER_ROOM: '1000',
+		NODE_MAX_PEERS: '100000',
+	},
+	30_000,
+	['taskset', '-c', '0'],
+);
+const pid = server.proc.pid!;
+const workers = descendants(pid, 'mediasoup-worker');
+const admin = await mintToken({ room: 'any', role: 'admin' as 'host' });
+const metrics = async (): Promise<{ consumers: number; connections: number; peers: number }> => {
+	const text = await (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+	const sum = (name: string): number => Object.values(metricSamples(text, name)).reduce((a, b) => a + b, 0);
+	return { consumers: sum('sfu_worker_consumers'), connections: sum('sfu_signaling_connections'), peers: sum('sfu_peers') };
+};
+const hosts: TestClient[] = [];
+try {
+	process.stdout.write(`churn: ${rate} joins/s for ${seconds} s, mean stay ${lifetime} s (≈ ${fmt(rate * lifetime, 0)} concurrent), ${roomCount} rooms; server pid ${pid} on CPU 0\n`);
+	const producers: string[] = [];
+	for (let r = 0; r < roomCount; r++) {
+		const host = await TestClient.connect(server.baseUrl, { token: await mintToken({ room: `churn-${r}`, role: 'host', sub: `host-${r}` }) });
+		hosts.push(host);
+		await host.ok('join', { protocolVersion: 1 });
+		producers.push((await host.ok('createIngest', { kinds: ['video'] })).streams[0]!.producerId);
+	}
+	await sleep(1000);
+	const baseline = await metrics();
+	const rssBaseline = { node: rssMiB(pid), worker: workers.reduce((s, w) => s + rssMiB(w), 0) };
+	const cpuStart = [pid, ...workers].map(cpuNs);
+	const start = performance.now();
+	const timeline: { t: number; active: number; nodeRssMiB: number; workerRssMiB: number; nodeCoreShare: number; joinP50Ms: number; joinP99Ms: number; joins: number }[] = [];
+	const records: (ViewerTiming & { at: number })[] = [];
+	let active = 0;
+	let failures = 0;
+	let arrivals = 0;
+	const lives: Promise<void>[] = [];
+	const life = async (index: number): Promise<void> => {
+		const clients: TestClient[] = [];
+		active++;
+		try {
+			const room = index % roomCount;
+			const token = await mintToken({ room: `churn-${room}`, role: 'observer', sub: `churn-${index}` });
+			const at = performance.now() - start;
+			const timing = await viewerBot(server.baseUrl, 'node', token, () => producers[room]!, clients);
+			records.push({ ...timing, at });
+			const stay = Math.min(3 * lifetime, -Math.log(1 - Math.random()) * lifetime);
+			await sleep(stay * 1000);
+			await clients[0]!.request('leave', {}, 10_000);
+		} catch (error) {
+			if (failures++ < 3) process.stdout.write(`  bot ${index} failed: ${(error as Error).message}\n`);
+		} finally {
+			for (const c of clients) c.close();
+			active--;
+		}
+	};
+	let lastWindow = performance.now();
+	let lastCpu = cpuNs(pid);
+	let windowStartRecord = 0;
+	const sampleWindow = (): void => {
+		const now = performance.now();
+		const recent = records.slice(windowStartRecord);
+		windowStartRecord = records.length;
+		const s = summarize(recent.map((r) => r.totalMs));
+		const cpu = cpuNs(pid);
+		const row = {
+			t: Math.round((now - start) / 1000),
+			active,
+			nodeRssMiB: rssMiB(pid),
+			workerRssMiB: workers.reduce((sum, w) => sum + rssMiB(w), 0),
+			nodeCoreShare: (cpu - lastCpu) / 1e6 / (now - lastWindow),
+			joinP50Ms: s.p50,
+			joinP99Ms: s.p99,
+			joins: recent.length,
+		};
+		lastCpu = cpu;
+		lastWindow = now;
+		timeline.push(row);
+		process.stdout.write(
+			`  t=${String(row.t).padStart(3)} s: ${String(row.active).padStart(4)} active, ${String(row.joins).padStart(4)} joined (connect→consuming p50 ${fmt(row.joinP50Ms)} ms, p99 ${fmt(row.joinP99Ms)}), node ${fmt(100 * row.nodeCoreShare, 0)} % of a core, RSS node ${fmt(row.nodeRssMiB, 0)} MiB worker ${fmt(row.workerRssMiB, 0)} MiB\n`,
+		);
+	};
+	const sampler = setInterval(sampleWindow, 5000);
+	// Poisson arrivals for `seconds`, at most rate × seconds × 2 bots.
+	const maxArrivals = Math.ceil(rate * seconds * 2);
+	while (performance.now() - start < seconds * 1000 && arrivals < maxArrivals) {
+		lives.push(life(arrivals++));
+		await sleep(Math.min(5000, -Math.log(1 - Math.random()) * (1000 / rate)));
+	}
+	const drainStart = performance.now();
+	await Promise.race([Promise.all(lives), sleep(3 * lifetime * 1000 + 30_000)]);
+	clearInterval(sampler);
+	sampleWindow();
+	await sleep(2000);
+	const wallMs = performance.now() - start;
+	const cpuMs = [pid, ...workers].map((p, i) => (cpuNs(p) - cpuStart[i]!) / 1e6);
+	const after = await metrics();
+	const rssAfter = { node: rssMiB(pid), worker: workers.reduce((s, w) => s + rssMiB(w), 0) };
+	const overall = summarize(records.map((r) => r.totalMs));
+	const result = {
+		date: new Date().toISOString(),
+		rate,
+		seconds,
+		lifetime,
+		rooms: roomCount,
+		arrivals,
+		completed: records.length,
+		failures,
+		drainMs: performance.now() - drainStart,
+		connectToConsumingMs: overall,
+		joinMs: summarize(records.map((r) => r.joinMs)),
+		cpu: { nodeMs: cpuMs[0], workerMs: cpuMs.slice(1), nodeCoreShare: cpuMs[0]! / wallMs, nodeCpuMsPerSession: cpuMs[0]! / Math.max(1, records.length) },
+		rssMiB: { baseline: rssBaseline, afterDrain: rssAfter },
+		objects: { baseline, afterDrain: after },
+		timeline,
+	};
+	process.stdout.write(
+		`  ${records.length}/${arrivals} sessions completed, ${failures} failed; connect→consuming p50 ${fmt(overall.p50)} ms, p95 ${fmt(overall.p95)}, p99 ${fmt(overall.p99)}; ` +
+			`node ${fmt(result.cpu.nodeCpuMsPerSession, 2)} ms CPU per session (${fmt(100 * result.cpu.nodeCoreShare, 0)} % of a core), worker ${cpuMs.slice(1).map((m) => `${fmt(m, 0)} ms`).join(', ')}\n` +
+			`  after drain: consumers ${baseline.consumers}→${after.consumers}, connections ${baseline.connections}→${after.connections}, peers ${baseline.peers}→${after.peers}; ` +
+			`RSS node ${fmt(rssBaseline.node, 0)}→${fmt(rssAfter.node, 0)} MiB, worker ${fmt(rssBaseline.worker, 0)}→${fmt(rssAfter.worker, 0)} MiB\n`,
+	);
+	process.stdout.write(`written ${writeResult('churn.json', result)}\n`);
+	if (after.consumers !== baseline.consumers || after.peers !== baseline.peers) process.stdout.write('  LEAK: media objects did not return to the baseline\n');
+} finally {
+	for (const h of hosts) h.close();
+	await server.stop('SIGTERM', 10_000);
+}
+process.exit(0);

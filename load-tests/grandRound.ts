@@ -1,0 +1,189 @@
+/**
+ * Grand round on a 3-node cluster: one presenter, hundreds of watch-only
+ * viewer bots spread over the nodes, all on loopback.
+ *
+ *   npm run bench:grand-round [-- --viewers 500 --hold 15 --arrivals 50 --bitrate 2M]
+ *
+ * A real redis-server and three real server processes (server/main.ts, one
+ * mediasoup worker each, clustered through Redis) are spawned. The presenter is
+ * a host on node A that opens a device push ingest (`createIngest`); ffmpeg
+ * replays a pre-encoded 720p30 H.264 clip (`-c copy`, real-time pace, looped)
+ * into it, so real RTP enters node A's worker and is piped to B and C.
+ * Viewer bots speak the real signaling protocol with socket.io-client
+ * (observer tokens, round-robin over the nodes): connect, `join` (with the
+ * router's capabilities as theirs), `createTransport {recv}`, `consume` the
+ * presenter's stream, `resumeConsumer`. They carry no WebRTC stack, so their
+ * transports never complete ICE/DTLS: the server-side consumers exist (and
+ * count) but send no media to them. What is measured is therefore the
+ * signaling and state cost of a 500-viewer broadcast plus the real cross-node
+ * pipe forwarding, not per-viewer SRTP forwarding (see
+ * /work/shared/notes/fanout-benchmark.md for that cost).
+ * Reports join and consume latency p50/p95/p99, consumers per worker (from
+ * /metrics), pipes per node (/api/cluster/nodes), CPU per node process and per
+ * worker over a hold window, memory growth. Writes
+ * load-tests/results/grand-round.json.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TestRedis } from '../test/support/redis.js';
+import { startServer, type ServerProcess } from '../test/support/serverProcess.js';
+import { mintToken, TestClient } from '../test/support/sfu.js';
+import { metricSamples, viewerBot, type ViewerTiming } from './lib/bots.js';
+import { cpuNs, descendants, fmt, pool, rssMiB, summarize, withTimeout, writeResult, type Summary } from './lib/measure.js';
+
+const { values } = parseArgs({
+	options: {
+		viewers: { type: 'string', default: '500' },
+		hold: { type: 'string', default: '15' },
+		arrivals: { type: 'string', default: '50' },
+		bitrate: { type: 'string', default: '2M' },
+	},
+});
+const viewerCount = Math.min(2000, Math.max(1, Number(values.viewers)));
+const holdSeconds = Math.min(120, Math.max(3, Number(values.hold)));
+const inFlight = Math.min(500, Math.max(1, Number(values.arrivals)));
+const ROOM = 'grand-round-bench';
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'sfu-bench-grand-'));
+const clip = path.join(scratch, 'clip.mp4');
+const redis = await TestRedis.start();
+const nodes: ServerProcess[] = [];
+const clients: TestClient[] = [];
+let ffmpeg: ChildProcess | null = null;
+try {
+	process.stdout.write(`grand round: 1 presenter (720p30 H.264 at ${values.bitrate}bit/s, device ingest on node A) → ${viewerCount} viewer bots over 3 nodes, ${inFlight} arriving at a time, hold ${holdSeconds} s\n`);
+	execFileSync('ffmpeg', [
+		...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-t', '10'],
+		...['-c:v', 'libx264', '-profile:v', 'main', '-bf', '0', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
+		...['-b:v', values.bitrate!, '-maxrate', values.bitrate!, '-bufsize', values.bitrate!, '-g', '30', '-x264-params', 'repeat-headers=1', clip],
+	]);
+	const admin = await mintToken({ room: 'any', role: 'admin' as 'host' });
+	const nodeEnv = (id: string, rtcMin: number): Record<string, string> => ({
+		NODE_ID: id,
+		REDIS_URL: redis.url,
+		CLUSTER_SECRET: 'cluster-secret-0123456789',
+		CLUSTER_HEARTBEAT_MS: '1000',
+		MEDIASOUP_NUM_WORKERS: '1',
+		WEBRTC_LISTEN_IP: '127.0.0.1',
+		RTC_MIN_PORT: String(rtcMin),
+		RTC_MAX_PORT: String(rtcMin + 999),
+		ROOM_WAITING_ROOM: 'false',
+		LOG_LEVEL: 'info',
+		MAX_CONNECTIONS_PER_IP: '100000',
+		MAX_PEERS_PER_ROOM: String(viewerCount + 10),
+		NODE_MAX_PEERS: '100000',
+	});
+	const ids = ['node-a', 'node-b', 'node-c'];
+	for (const [i, id] of ids.entries()) nodes.push(await startServer(nodeEnv(id, 43000 + i * 1000), 30_000));
+	const pids = nodes.map((n) => n.proc.pid!);
+	const workerPids = pids.map((pid) => descendants(pid, 'mediasoup-worker'));
+	const rssStart = pids.map(rssMiB);
+	const workerRssStart = workerPids.map((w) => w.reduce((s, pid) => s + rssMiB(pid), 0));
+
+	// Presenter: a host on node A pushing a device stream.
+	const presenter = await TestClient.connect(nodes[0]!.baseUrl, { token: await mintToken({ room: ROOM, role: 'host', sub: 'presenter', name: 'Presenter' }) });
+	clients.push(presenter);
+	await presenter.ok('join', { protocolVersion: 1 });
+	const ingest = await presenter.ok('createIngest', { kinds: ['video'] });
+	const video = ingest.streams[0]!;
+	ffmpeg = spawn(
+		'ffmpeg',
+		[
+			...['-v', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-t', '600', '-c', 'copy', '-an'],
+			...['-payload_type', String(video.payloadType), '-ssrc', String(video.ssrc), '-f', 'rtp', `rtp://127.0.0.1:${video.port}?rtcpport=${video.rtcpPort}&pkt_size=1200`],
+		],
+		{ stdio: ['ignore', 'ignore', 'inherit'] },
+	);
+	await sleep(2000);
+
+	const tokens = await Promise.all(Array.from({ length: viewerCount }, (_, i) => mintToken({ room: ROOM, role: 'observer', sub: `viewer-${i}`, name: `Viewer ${i}` })));
+	const arrivalStart = performance.now();
+	const cpuArrival = [...pids, ...workerPids.flat()].map(cpuNs);
+	let failures = 0;
+	const timings = (
+		await withTimeout(
+			pool(tokens, inFlight, async (token, i) => {
+				const node = i % 3;
+				try {
+					return await viewerBot(nodes[node]!.baseUrl, ids[node]!, token, () => video.producerId, clients);
+				} catch (error) {
+					if (failures++ < 3) process.stdout.write(`  viewer ${i} failed: ${(error as Error).message}\n`);
+					return null;
+				}
+			}),
+			240_000,
+			'viewer arrivals',
+		)
+	).filter((t): t is ViewerTiming => t !== null);
+	const arrivalWallMs = performance.now() - arrivalStart;
+	const cpuArrivalMs = [...pids, ...workerPids.flat()].map((pid, i) => (cpuNs(pid) - cpuArrival[i]!) / 1e6);
+	process.stdout.write(`  ${timings.length} viewers in ${fmt(arrivalWallMs / 1000, 1)} s, ${failures} failed\n`);
+
+	await sleep(2000);
+	// Hold: everyone watching; CPU per node process and per worker over the window.
+	const holdBefore = [...pids, ...workerPids.flat()].map(cpuNs);
+	const holdStart = performance.now();
+	await sleep(holdSeconds * 1000);
+	const holdWallMs = performance.now() - holdStart;
+	const holdCpuMs = [...pids, ...workerPids.flat()].map((pid, i) => (cpuNs(pid) - holdBefore[i]!) / 1e6);
+
+	const clusterView = (await (await fetch(`${nodes[0]!.baseUrl}/api/cluster/nodes`, { headers: { authorization: `Bearer ${admin}` } })).json()) as {
+		nodes: { id: string; load: { peers: number; pipesIn: number; pipesOut: number } }[];
+	};
+	const perNode = [];
+	for (const [i, node] of nodes.entries()) {
+		const metrics = await (await fetch(`${node.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+		const consumers = metricSamples(metrics, 'sfu_worker_consumers');
+		const bytes = metricSamples(metrics, 'sfu_transport_bytes_total');
+		const nodeTimings = timings.filter((t) => t.node === ids[i]);
+		const flat = [...pids, ...workerPids.flat()];
+		const workerHold = workerPids[i]!.map((pid) => holdCpuMs[flat.indexOf(pid)]!);
+		const workerArrival = workerPids[i]!.map((pid) => cpuArrivalMs[flat.indexOf(pid)]!);
+		perNode.push({
+			node: ids[i],
+			viewers: nodeTimings.length,
+			load: clusterView.nodes.find((n) => n.id === ids[i])?.load ?? null,
+			consumersPerWorker: consumers,
+			transportBytes: bytes,
+			arrival: { nodeCpuMs: cpuArrivalMs[i]!, workerCpuMs: workerArrival, nodeCpuMsPerViewer: cpuArrivalMs[i]! / Math.max(1, nodeTimings.length) },
+			hold: {
+				nodeCoreShare: holdCpuMs[i]! / holdWallMs,
+				workerCoreShare: workerHold.map((ms) => ms / holdWallMs),
+			},
+			rssMiB: { nodeStart: rssStart[i], nodeEnd: rssMiB(pids[i]!), workerStart: workerRssStart[i], workerEnd: workerPids[i]!.reduce((s, pid) => s + rssMiB(pid), 0) },
+		});
+	}
+	const summary = (pick: (t: ViewerTiming) => number): Summary => summarize(timings.map(pick));
+	const result = {
+		date: new Date().toISOString(),
+		viewers: viewerCount,
+		joined: timings.length,
+		failures,
+		arrivalWallMs,
+		holdSeconds,
+		latencyMs: { connect: summary((t) => t.connectMs), join: summary((t) => t.joinMs), consume: summary((t) => t.consumeMs), total: summary((t) => t.totalMs) },
+		perNode,
+	};
+	for (const [name, s] of Object.entries(result.latencyMs)) {
+		process.stdout.write(`  ${name.padEnd(8)} p50 ${fmt(s.p50)} ms, p95 ${fmt(s.p95)}, p99 ${fmt(s.p99)}, max ${fmt(s.max)}\n`);
+	}
+	for (const n of perNode) {
+		process.stdout.write(
+			`  ${n.node}: ${n.viewers} viewers, load ${JSON.stringify(n.load)}, consumers/worker ${JSON.stringify(n.consumersPerWorker)}; ` +
+				`arrival ${fmt(n.arrival.nodeCpuMsPerViewer, 2)} ms node CPU/viewer; hold: node ${fmt(100 * n.hold.nodeCoreShare)} % of a core, workers ${n.hold.workerCoreShare.map((s) => `${fmt(100 * s)} %`).join(', ')}; ` +
+				`RSS node ${fmt(n.rssMiB.nodeStart!, 0)}→${fmt(n.rssMiB.nodeEnd, 0)} MiB, worker ${fmt(n.rssMiB.workerStart!, 0)}→${fmt(n.rssMiB.workerEnd, 0)} MiB\n`,
+		);
+	}
+	process.stdout.write(`written ${writeResult('grand-round.json', result)}\n`);
+} finally {
+	ffmpeg?.kill('SIGKILL');
+	for (const client of clients) client.close();
+	for (const node of nodes) await node.stop('SIGKILL');
+	await redis.close();
+	rmSync(scratch, { recursive: true, force: true });
+}
+process.exit(0);

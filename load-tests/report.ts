@@ -1,0 +1,131 @@
+/**
+ * HTML report of the load tests' last runs: reads load-tests/results/*.json
+ * (signaling, grand-round, churn) and writes load-tests/results/report.html,
+ * a self-contained page with tables and inline SVG bar/line charts (no
+ * network, no dependencies).
+ *
+ *   npm run bench:report
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { RESULTS_DIR } from './lib/measure.js';
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const read = (name: string): Json | null => {
+	const file = path.join(RESULTS_DIR, name);
+	return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Json) : null;
+};
+const esc = (s: unknown): string => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const n = (v: unknown, d = 1): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+
+/** Grouped horizontal bars: one group per label, one bar per series. */
+function bars(title: string, labels: string[], series: { name: string; values: number[] }[], unit: string): string {
+	const colors = ['#3b82f6', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6'];
+	const max = Math.max(1e-9, ...series.flatMap((s) => s.values.filter(Number.isFinite)));
+	const rowH = 16;
+	const groupH = series.length * rowH + 10;
+	const width = 640;
+	const left = 110;
+	const height = labels.length * groupH + 30;
+	let svg = `<svg width="${width}" height="${height}" role="img" aria-label="${esc(title)}"><text x="0" y="14" font-weight="bold">${esc(title)}</text>`;
+	labels.forEach((label, g) => {
+		const y0 = 24 + g * groupH;
+		svg += `<text x="0" y="${y0 + (series.length * rowH) / 2 + 4}">${esc(label)}</text>`;
+		series.forEach((s, i) => {
+			const v = s.values[g] ?? NaN;
+			const w = Number.isFinite(v) ? ((width - left - 90) * v) / max : 0;
+			svg += `<rect x="${left}" y="${y0 + i * rowH}" width="${w.toFixed(1)}" height="${rowH - 3}" fill="${colors[i % colors.length]}"><title>${esc(s.name)}: ${n(v, 2)} ${esc(unit)}</title></rect>`;
+			svg += `<text x="${left + w + 4}" y="${y0 + i * rowH + rowH - 5}" font-size="11">${esc(s.name)} ${n(v, 2)} ${esc(unit)}</text>`;
+		});
+	});
+	return `${svg}</svg>`;
+}
+
+/** A line chart of several series over x. */
+function lines(title: string, x: number[], series: { name: string; values: number[] }[], unit: string): string {
+	const colors = ['#3b82f6', '#f59e0b', '#10b981', '#ef4444'];
+	const width = 640;
+	const height = 220;
+	const pad = { l: 50, r: 10, t: 24, b: 30 };
+	const xmax = Math.max(1, ...x);
+	const ymax = Math.max(1e-9, ...series.flatMap((s) => s.values.filter(Number.isFinite)));
+	const px = (v: number): number => pad.l + ((width - pad.l - pad.r) * v) / xmax;
+	const py = (v: number): number => height - pad.b - ((height - pad.t - pad.b) * v) / ymax;
+	let svg = `<svg width="${width}" height="${height}" role="img" aria-label="${esc(title)}"><text x="0" y="14" font-weight="bold">${esc(title)}</text>`;
+	svg += `<line x1="${pad.l}" y1="${height - pad.b}" x2="${width - pad.r}" y2="${height - pad.b}" stroke="#999"/><line x1="${pad.l}" y1="${pad.t}" x2="${pad.l}" y2="${height - pad.b}" stroke="#999"/>`;
+	svg += `<text x="2" y="${pad.t + 10}" font-size="11">${n(ymax, 0)} ${esc(unit)}</text><text x="${width - 60}" y="${height - 8}" font-size="11">${n(xmax, 0)} s</text>`;
+	series.forEach((s, i) => {
+		const pts = x.map((xv, j) => [xv, s.values[j]!] as const).filter(([, v]) => Number.isFinite(v));
+		svg += `<polyline fill="none" stroke="${colors[i % colors.length]}" stroke-width="2" points="${pts.map(([xv, v]) => `${px(xv).toFixed(1)},${py(v).toFixed(1)}`).join(' ')}"/>`;
+		svg += `<text x="${pad.l + 10 + i * 150}" y="${height - 8}" font-size="11" fill="${colors[i % colors.length]}">${esc(s.name)}</text>`;
+	});
+	return `${svg}</svg>`;
+}
+
+const table = (head: string[], rows: (string | number)[][]): string =>
+	`<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+
+const sections: string[] = [];
+const signaling = read('signaling.json');
+if (signaling) {
+	const phases = ['connect', 'join', 'burst', 'leave'];
+	const engines = signaling.results as Json[];
+	sections.push(
+		`<h2>Signaling: ${signaling.clients} Socket.IO clients, rooms of ${signaling.roomSize} <small>(npm run bench:signaling, ${esc(signaling.date)})</small></h2>`,
+		table(
+			['engine', 'phase', 'ops', 'p50 ms', 'p95 ms', 'p99 ms', 'server CPU ms/op', 'server % core', 'clients % core', 'errors'],
+			engines.flatMap((e) =>
+				phases.map((p) => {
+					const ph = e.phases[p];
+					return [e.engine, p, ph.latencyMs.count, n(ph.latencyMs.p50), n(ph.latencyMs.p95), n(ph.latencyMs.p99), n(ph.serverCpuMsPerOp, 3), n(100 * ph.serverCoreShare, 0), n(100 * (ph.clientCoreShare ?? NaN), 0), ph.errors];
+				}),
+			),
+		),
+		bars('Server CPU per operation', phases, engines.map((e) => ({ name: e.engine, values: phases.map((p) => e.phases[p].serverCpuMsPerOp) })), 'ms'),
+		bars('Ack latency p99 under the burst', phases, engines.map((e) => ({ name: e.engine, values: phases.map((p) => e.phases[p].latencyMs.p99) })), 'ms'),
+		`<p>Idle ack RTT p50: ${engines.map((e) => `${esc(e.engine)} ${n(e.idleAckRttMs.p50, 3)} ms`).join(', ')}.</p>`,
+	);
+}
+const grand = read('grand-round.json');
+if (grand) {
+	const perNode = grand.perNode as Json[];
+	sections.push(
+		`<h2>Grand round: 1 presenter → ${grand.joined}/${grand.viewers} viewer bots over 3 nodes <small>(npm run bench:grand-round, ${esc(grand.date)})</small></h2>`,
+		table(['step', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], Object.entries(grand.latencyMs as Record<string, Json>).map(([k, s]) => [k, n(s.p50), n(s.p95), n(s.p99), n(s.max)])),
+		table(
+			['node', 'viewers', 'consumers/worker', 'pipes in/out', 'node CPU ms per arriving viewer', 'node % core (hold)', 'worker % core (hold)', 'node RSS MiB', 'worker RSS MiB'],
+			perNode.map((p) => [
+				p.node,
+				p.viewers,
+				JSON.stringify(p.consumersPerWorker),
+				`${p.load?.pipesIn ?? '?'}/${p.load?.pipesOut ?? '?'}`,
+				n(p.arrival.nodeCpuMsPerViewer, 2),
+				n(100 * p.hold.nodeCoreShare),
+				p.hold.workerCoreShare.map((s: number) => n(100 * s)).join(', '),
+				`${n(p.rssMiB.nodeStart, 0)} → ${n(p.rssMiB.nodeEnd, 0)}`,
+				`${n(p.rssMiB.workerStart, 0)} → ${n(p.rssMiB.workerEnd, 0)}`,
+			]),
+		),
+		bars('Consumers per node', perNode.map((p) => p.node), [{ name: 'consumers', values: perNode.map((p) => Object.values(p.consumersPerWorker as Record<string, number>).reduce((a, b) => a + b, 0)) }], ''),
+		bars('Join latency', ['connect', 'join', 'consume', 'total'], ['p50', 'p95', 'p99'].map((q) => ({ name: q, values: ['connect', 'join', 'consume', 'total'].map((k) => grand.latencyMs[k][q]) })), 'ms'),
+	);
+}
+const churn = read('churn.json');
+if (churn) {
+	const t = churn.timeline as Json[];
+	sections.push(
+		`<h2>Churn: ${churn.rate} joins/s for ${churn.seconds} s, mean stay ${churn.lifetime} s <small>(npm run bench:churn, ${esc(churn.date)})</small></h2>`,
+		`<p>${churn.completed}/${churn.arrivals} sessions, ${churn.failures} failed; connect→consuming p50 ${n(churn.connectToConsumingMs.p50)} ms, p95 ${n(churn.connectToConsumingMs.p95)}, p99 ${n(churn.connectToConsumingMs.p99)}; node ${n(churn.cpu.nodeCpuMsPerSession, 2)} ms CPU per session. After the drain: consumers ${churn.objects.baseline.consumers} → ${churn.objects.afterDrain.consumers}, peers ${churn.objects.baseline.peers} → ${churn.objects.afterDrain.peers}; node RSS ${n(churn.rssMiB.baseline.node, 0)} → ${n(churn.rssMiB.afterDrain.node, 0)} MiB.</p>`,
+		lines('Active sessions and node CPU (%)', t.map((r) => r.t), [{ name: 'active', values: t.map((r) => r.active) }, { name: 'node % core', values: t.map((r) => 100 * r.nodeCoreShare) }], ''),
+		lines('Connect→consuming latency (ms)', t.map((r) => r.t), [{ name: 'p50', values: t.map((r) => r.joinP50Ms) }, { name: 'p99', values: t.map((r) => r.joinP99Ms) }], 'ms'),
+		lines('Memory (MiB)', t.map((r) => r.t), [{ name: 'node RSS', values: t.map((r) => r.nodeRssMiB) }, { name: 'worker RSS', values: t.map((r) => r.workerRssMiB) }], 'MiB'),
+	);
+}
+if (sections.length === 0) sections.push('<p>No results yet: run npm run bench:signaling, bench:grand-round or bench:churn first.</p>');
+const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SFU load tests</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1000px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f4f6}svg{display:block;margin:1em 0;font:12px system-ui,sans-serif}small{font-weight:normal;color:#666}</style>
+</head><body><h1>SFU load tests (loopback, this machine)</h1>${sections.join('\n')}</body></html>`;
+const out = path.join(RESULTS_DIR, 'report.html');
+writeFileSync(out, html);
+process.stdout.write(`written ${path.relative(process.cwd(), out)}\n`);
