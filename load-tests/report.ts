@@ -70,21 +70,21 @@ const sections: string[] = [];
 const signaling = read('signaling.json');
 if (signaling) {
 	const phases = ['connect', 'join', 'burst', 'leave'];
-	const engines = signaling.results as Json[];
+	const engines = signaling.summary as Json[];
 	sections.push(
-		`<h2>Signaling: ${signaling.clients} Socket.IO clients, rooms of ${signaling.roomSize} <small>(npm run bench:signaling, ${esc(signaling.date)})</small></h2>`,
+		`<h2>Signaling: ${signaling.clients} Socket.IO clients, rooms of ${signaling.roomSize}, median of ${signaling.repeat} runs <small>(npm run bench:signaling, ${esc(signaling.date)})</small></h2>`,
 		table(
-			['engine', 'phase', 'ops', 'p50 ms', 'p95 ms', 'p99 ms', 'server CPU ms/op', 'server % core', 'clients % core', 'errors'],
+			['engine', 'phase', 'ack p50 ms', 'ack p99 ms', 'server CPU ms/op', 'server % core', 'clients % core', 'errors'],
 			engines.flatMap((e) =>
 				phases.map((p) => {
 					const ph = e.phases[p];
-					return [e.engine, p, ph.latencyMs.count, n(ph.latencyMs.p50), n(ph.latencyMs.p95), n(ph.latencyMs.p99), n(ph.serverCpuMsPerOp, 3), n(100 * ph.serverCoreShare, 0), n(100 * (ph.clientCoreShare ?? NaN), 0), ph.errors];
+					return [e.engine, p, n(ph.p50Ms), n(ph.p99Ms), n(ph.serverCpuMsPerOp, 3), n(100 * ph.serverCoreShare, 0), n(100 * ph.clientCoreShare, 0), ph.errors];
 				}),
 			),
 		),
 		bars('Server CPU per operation', phases, engines.map((e) => ({ name: e.engine, values: phases.map((p) => e.phases[p].serverCpuMsPerOp) })), 'ms'),
-		bars('Ack latency p99 under the burst', phases, engines.map((e) => ({ name: e.engine, values: phases.map((p) => e.phases[p].latencyMs.p99) })), 'ms'),
-		`<p>Idle ack RTT p50: ${engines.map((e) => `${esc(e.engine)} ${n(e.idleAckRttMs.p50, 3)} ms`).join(', ')}.</p>`,
+		bars('Ack latency p99 (all clients at once)', phases, engines.map((e) => ({ name: e.engine, values: phases.map((p) => e.phases[p].p99Ms) })), 'ms'),
+		`<p>Idle ack RTT p50: ${engines.map((e) => `${esc(e.engine)} ${n(e.idleAckRttP50Ms, 3)} ms`).join(', ')}.</p>`,
 	);
 }
 const grand = read('grand-round.json');

@@ -2,7 +2,7 @@
  * Signaling benchmark: hundreds of concurrent Socket.IO clients joining and
  * leaving rooms, Socket.IO on Node http vs on uWebSockets.js.
  *
- *   npm run bench:signaling [-- --clients 500 --room-size 10 --rounds 5 --engines node,uws]
+ *   npm run bench:signaling [-- --clients 500 --room-size 10 --rounds 10 --engines node,uws --repeat 3]
  *
  * For each engine a real server process (server/main.ts, one mediasoup worker)
  * is spawned on loopback, pinned to CPU 0; this process (the clients, plain
@@ -17,7 +17,8 @@
  *   leave    every client sends `leave` at once (peers get `peerLeft`)
  * Server CPU comes from /proc/<pid>/task/ * /schedstat of the Node process
  * (the mediasoup worker is a separate process and is reported apart).
- * Writes load-tests/results/signaling.json.
+ * Engines run interleaved `repeat` times (default 3); the summary is the
+ * median over repetitions. Writes load-tests/results/signaling.json.
  */
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,14 +31,16 @@ const { values } = parseArgs({
 	options: {
 		clients: { type: 'string', default: '500' },
 		'room-size': { type: 'string', default: '10' },
-		rounds: { type: 'string', default: '5' },
+		rounds: { type: 'string', default: '10' },
 		engines: { type: 'string', default: 'node,uws' },
+		repeat: { type: 'string', default: '3' },
 	},
 });
 const clientCount = Math.min(2000, Math.max(1, Number(values.clients)));
 const roomSize = Math.min(100, Math.max(1, Number(values['room-size'])));
 const rounds = Math.min(50, Math.max(1, Number(values.rounds)));
 const engines = values.engines!.split(',').filter((e): e is 'node' | 'uws' => e === 'node' || e === 'uws');
+const repeat = Math.min(10, Math.max(1, Number(values.repeat)));
 const PHASE_TIMEOUT_MS = 60_000;
 
 interface Phase {
@@ -193,18 +196,51 @@ async function runEngine(engine: 'node' | 'uws'): Promise<EngineResult> {
 	}
 }
 
-process.stdout.write(`signaling: ${clientCount} clients in rooms of ${roomSize}, engines ${engines.join(', ')}; server pinned to CPU 0, clients to CPU 1\n`);
-const results: EngineResult[] = [];
-for (const engine of engines) results.push(await runEngine(engine));
-if (results.length === 2) {
-	const [a, b] = results as [EngineResult, EngineResult];
+process.stdout.write(`signaling: ${clientCount} clients in rooms of ${roomSize}, engines ${engines.join(', ')} × ${repeat} interleaved; server pinned to CPU 0, clients to CPU 1\n`);
+const runs: EngineResult[] = [];
+for (let r = 0; r < repeat; r++) for (const engine of engines) runs.push(await runEngine(engine));
+const median = (xs: number[]): number => {
+	const sorted = [...xs].sort((a, b) => a - b);
+	return sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+};
+const PHASES = ['connect', 'join', 'burst', 'leave'];
+const summary = engines.map((engine) => {
+	const mine = runs.filter((r) => r.engine === engine);
+	const phases = Object.fromEntries(
+		PHASES.map((phase) => {
+			const ps = mine.map((r) => r.phases[phase]!);
+			return [
+				phase,
+				{
+					p50Ms: median(ps.map((p) => p.latencyMs.p50)),
+					p99Ms: median(ps.map((p) => p.latencyMs.p99)),
+					serverCpuMsPerOp: median(ps.map((p) => p.serverCpuMsPerOp)),
+					serverCoreShare: median(ps.map((p) => p.serverCoreShare)),
+					clientCoreShare: median(ps.map((p) => p.clientCoreShare)),
+					errors: ps.reduce((sum, p) => sum + p.errors, 0),
+				},
+			];
+		}),
+	);
+	return { engine, phases, idleAckRttP50Ms: median(mine.map((r) => r.idleAckRttMs.p50)), idleAckRttP99Ms: median(mine.map((r) => r.idleAckRttMs.p99)), serverRssJoinedMiB: median(mine.map((r) => r.serverRssMiB.joined)) };
+});
+process.stdout.write(`median of ${repeat}:\n`);
+for (const e of summary) {
+	for (const phase of PHASES) {
+		const p = e.phases[phase]!;
+		process.stdout.write(`  ${e.engine.padEnd(4)} ${phase.padEnd(8)} ack p50 ${fmt(p.p50Ms)} ms, p99 ${fmt(p.p99Ms)} ms; server ${fmt(p.serverCpuMsPerOp, 3)} ms CPU/op (${fmt(100 * p.serverCoreShare, 0)} % of a core); clients ${fmt(100 * p.clientCoreShare, 0)} %; errors ${p.errors}\n`);
+	}
+	process.stdout.write(`  ${e.engine.padEnd(4)} idle     ack RTT p50 ${fmt(e.idleAckRttP50Ms, 3)} ms, p99 ${fmt(e.idleAckRttP99Ms, 3)} ms; server RSS with ${clientCount} joined ${fmt(e.serverRssJoinedMiB, 0)} MiB\n`);
+}
+if (summary.length === 2) {
+	const [a, b] = summary as [(typeof summary)[0], (typeof summary)[0]];
 	process.stdout.write(`${b.engine} / ${a.engine}:`);
-	for (const phase of ['connect', 'join', 'burst', 'leave']) {
+	for (const phase of PHASES) {
 		const pa = a.phases[phase]!;
 		const pb = b.phases[phase]!;
-		process.stdout.write(` ${phase} CPU/op ${fmt(pb.serverCpuMsPerOp / pa.serverCpuMsPerOp, 2)}× p99 ${fmt(pb.latencyMs.p99 / pa.latencyMs.p99, 2)}×;`);
+		process.stdout.write(` ${phase} CPU/op ${fmt(pb.serverCpuMsPerOp / pa.serverCpuMsPerOp, 2)}× p99 ${fmt(pb.p99Ms / pa.p99Ms, 2)}×;`);
 	}
-	process.stdout.write(` idle RTT p50 ${fmt(b.idleAckRttMs.p50 / a.idleAckRttMs.p50, 2)}×\n`);
+	process.stdout.write(` idle RTT p50 ${fmt(b.idleAckRttP50Ms / a.idleAckRttP50Ms, 2)}×\n`);
 }
-process.stdout.write(`written ${writeResult('signaling.json', { date: new Date().toISOString(), clients: clientCount, roomSize, rounds, results })}\n`);
+process.stdout.write(`written ${writeResult('signaling.json', { date: new Date().toISOString(), clients: clientCount, roomSize, rounds, repeat, summary, results: runs })}\n`);
 process.exit(0);
