@@ -307,7 +307,9 @@ export class AuditLog extends EventEmitter<AuditLogEvents> {
 				}
 				// Kept in the queue (bounded): retried until the disk takes it.
 				this.#logger.error({ err: error, file }, 'writing the audit trail failed; retrying');
-				await sleep(1000);
+				if ((error as NodeJS.ErrnoException).code === 'ENOENT') mkdirSync(this.dir, { recursive: true, mode: 0o750 });
+				// Unref'd: a retry alone does not keep a finished process alive.
+				await sleep(1000, undefined, { ref: false });
 			}
 		}
 	}
