@@ -12,7 +12,8 @@
  * room's stream, `resumeConsumer`, stays an exponentially distributed time
  * (mean `lifetime` s), then `leave` and disconnects. Reports join-to-consume
  * latency p50/p95/p99 per 5 s window and overall, server CPU, memory
- * (RSS timeline, growth after drain) and the consumer/transport counts from
+ * (RSS timeline; V8 heap after a forced GC through the server's loopback
+ * inspector, before and after the drain) and the consumer/transport counts from
  * /metrics after the drain (must be back to the baseline). Bounded: arrivals
  * stop after `seconds`, lifetimes are capped at 3× the mean, the drain waits
  * at most 30 s. Writes load-tests/results/churn.json.
@@ -22,7 +23,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer } from '../test/support/serverProcess.js';
 import { mintToken, TestClient } from '../test/support/sfu.js';
 import { metricSamples, viewerBot, type ViewerTiming } from './lib/bots.js';
-import { cpuNs, descendants, fmt, pin, rssMiB, summarize, writeResult } from './lib/measure.js';
+import { freeTcpPort } from '../test/support/redis.js';
+import { cpuNs, descendants, fmt, heapAfterGcMiB, pin, rssMiB, summarize, writeResult } from './lib/measure.js';
 
 const { values } = parseArgs({
 	options: {
@@ -38,8 +40,11 @@ const lifetime = Math.min(60, Math.max(0.1, Number(values.lifetime)));
 const roomCount = Math.min(100, Math.max(1, Number(values.rooms)));
 
 pin(process.pid, '1');
+const inspectorPort = await freeTcpPort();
 const server = await startServer(
 	{
+		// The inspector (loopback) lets the drain check force a GC and read the exact heap.
+		NODE_OPTIONS: `--inspect=127.0.0.1:${inspectorPort}`,
 		MEDIASOUP_NUM_WORKERS: '1',
 		WEBRTC_LISTEN_IP: '127.0.0.1',
 		LOG_LEVEL: 'info',
@@ -55,10 +60,10 @@ const server = await startServer(
 const pid = server.proc.pid!;
 const workers = descendants(pid, 'mediasoup-worker');
 const admin = await mintToken({ room: 'any', role: 'admin' as 'host' });
-const metrics = async (): Promise<{ consumers: number; connections: number; peers: number }> => {
+const metrics = async (): Promise<{ consumers: number; connections: number; peers: number; heapUsedMiB: number }> => {
 	const text = await (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
 	const sum = (name: string): number => Object.values(metricSamples(text, name)).reduce((a, b) => a + b, 0);
-	return { consumers: sum('sfu_worker_consumers'), connections: sum('sfu_signaling_connections'), peers: sum('sfu_peers') };
+	return { consumers: sum('sfu_worker_consumers'), connections: sum('sfu_signaling_connections'), peers: sum('sfu_peers'), heapUsedMiB: sum('nodejs_heap_size_used_bytes') / 2 ** 20 };
 };
 const hosts: TestClient[] = [];
 try {
@@ -72,6 +77,7 @@ try {
 	}
 	await sleep(1000);
 	const baseline = await metrics();
+	const heapBaseline = await heapAfterGcMiB(inspectorPort);
 	const rssBaseline = { node: rssMiB(pid), worker: workers.reduce((s, w) => s + rssMiB(w), 0) };
 	const cpuStart = [pid, ...workers].map(cpuNs);
 	const start = performance.now();
@@ -141,6 +147,7 @@ try {
 	const wallMs = performance.now() - start;
 	const cpuMs = [pid, ...workers].map((p, i) => (cpuNs(p) - cpuStart[i]!) / 1e6);
 	const after = await metrics();
+	const heapAfter = await heapAfterGcMiB(inspectorPort);
 	const rssAfter = { node: rssMiB(pid), worker: workers.reduce((s, w) => s + rssMiB(w), 0) };
 	const overall = summarize(records.map((r) => r.totalMs));
 	const result = {
@@ -157,6 +164,7 @@ try {
 		joinMs: summarize(records.map((r) => r.joinMs)),
 		cpu: { nodeMs: cpuMs[0], workerMs: cpuMs.slice(1), nodeCoreShare: cpuMs[0]! / wallMs, nodeCpuMsPerSession: cpuMs[0]! / Math.max(1, records.length) },
 		rssMiB: { baseline: rssBaseline, afterDrain: rssAfter },
+		heapAfterGcMiB: { baseline: heapBaseline, afterDrain: heapAfter, perThousandSessionsKiB: ((heapAfter - heapBaseline) * 1024 * 1000) / Math.max(1, records.length) },
 		objects: { baseline, afterDrain: after },
 		timeline,
 	};
@@ -164,7 +172,7 @@ try {
 		`  ${records.length}/${arrivals} sessions completed, ${failures} failed; connect→consuming p50 ${fmt(overall.p50)} ms, p95 ${fmt(overall.p95)}, p99 ${fmt(overall.p99)}; ` +
 			`node ${fmt(result.cpu.nodeCpuMsPerSession, 2)} ms CPU per session (${fmt(100 * result.cpu.nodeCoreShare, 0)} % of a core), worker ${cpuMs.slice(1).map((m) => `${fmt(m, 0)} ms`).join(', ')}\n` +
 			`  after drain: consumers ${baseline.consumers}→${after.consumers}, connections ${baseline.connections}→${after.connections}, peers ${baseline.peers}→${after.peers}; ` +
-			`RSS node ${fmt(rssBaseline.node, 0)}→${fmt(rssAfter.node, 0)} MiB, worker ${fmt(rssBaseline.worker, 0)}→${fmt(rssAfter.worker, 0)} MiB\n`,
+			`V8 heap after forced GC ${fmt(heapBaseline)}→${fmt(heapAfter)} MiB (${fmt(result.heapAfterGcMiB.perThousandSessionsKiB, 0)} KiB per 1000 sessions), RSS node ${fmt(rssBaseline.node, 0)}→${fmt(rssAfter.node, 0)} MiB, worker ${fmt(rssBaseline.worker, 0)}→${fmt(rssAfter.worker, 0)} MiB\n`,
 	);
 	process.stdout.write(`written ${writeResult('churn.json', result)}\n`);
 	if (after.consumers !== baseline.consumers || after.peers !== baseline.peers) process.stdout.write('  LEAK: media objects did not return to the baseline\n');

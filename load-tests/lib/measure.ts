@@ -142,3 +142,41 @@ export function descendants(root: number, needle = ''): number[] {
 	}
 	return found.sort((a, b) => a - b);
 }
+
+/**
+ * Forces a full GC in a Node process started with --inspect=127.0.0.1:<port>
+ * (Chrome DevTools Protocol over the inspector's WebSocket) and returns its V8
+ * heap used afterwards, MiB. Loopback only.
+ */
+export async function heapAfterGcMiB(inspectorPort: number): Promise<number> {
+	const { default: WebSocket } = await import('ws');
+	const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+	const socket = new WebSocket(list[0]!.webSocketDebuggerUrl);
+	await new Promise<void>((resolve, reject) => {
+		socket.once('open', () => resolve());
+		socket.once('error', reject);
+	});
+	let id = 0;
+	const call = (method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> =>
+		new Promise((resolve, reject) => {
+			const my = ++id;
+			const timer = setTimeout(() => reject(new Error(`inspector ${method}: no answer`)), 15_000);
+			const onMessage = (data: Buffer): void => {
+				const message = JSON.parse(data.toString()) as { id?: number; result?: Record<string, unknown> };
+				if (message.id !== my) return;
+				clearTimeout(timer);
+				socket.off('message', onMessage);
+				resolve(message.result ?? {});
+			};
+			socket.on('message', onMessage);
+			socket.send(JSON.stringify({ id: my, method, params }));
+		});
+	try {
+		await call('HeapProfiler.collectGarbage');
+		await call('HeapProfiler.collectGarbage');
+		const result = await call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true });
+		return Number((result['result'] as { value: number }).value) / 2 ** 20;
+	} finally {
+		socket.close();
+	}
+}
