@@ -92,8 +92,9 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRoutesDeps)
 	};
 
 	app.addHook('preHandler', (request, _reply, done) => {
+		// Only Bearer calls have a person behind them (node-to-node calls sign otherwise).
 		const header = request.headers.authorization;
-		if (!request.url.startsWith('/api/') || !header) {
+		if (!request.url.startsWith('/api/') || !header?.startsWith('Bearer ')) {
 			done();
 			return;
 		}

@@ -10,7 +10,7 @@
  * --anchor: a checkpoint head logged earlier ("audit checkpoint" log lines)
  * that must still be in the trail — what catches a truncated end.
  * --strict: entries after the last checkpoint (not yet signed) fail the check.
- * Exit 0: OK. Exit 1: tampering found (each problem printed with file:line). Exit 2: usage.
+ * Exit 0: OK. Exit 1: tampering found (each problem printed with file:line), or no trail at all. Exit 2: usage.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -51,7 +51,7 @@ const trustedPublicKeyPem = keyFile ? readFileSync(keyFile, 'utf8') : undefined;
 // A node folder holds audit-*.jsonl files; a root holds node folders.
 const nodeDirs = listAuditFiles(target).length > 0 ? [target] : listNodeDirs(target).map((n) => n.dir);
 if (nodeDirs.length === 0) {
-	process.stdout.write(`TAMPERED: no audit trail in ${target}\n`);
+	process.stdout.write(`NO TRAIL: no audit files in ${target}\n`);
 	process.exit(1);
 }
 
