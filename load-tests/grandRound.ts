@@ -139,6 +139,7 @@ try {
 		const metrics = await (await fetch(`${node.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
 		const consumers = metricSamples(metrics, 'sfu_worker_consumers');
 		const bytes = metricSamples(metrics, 'sfu_transport_bytes_total');
+		const notifications = metricSamples(metrics, 'sfu_signaling_notifications_total');
 		const nodeTimings = timings.filter((t) => t.node === ids[i]);
 		const flat = [...pids, ...workerPids.flat()];
 		const workerHold = workerPids[i]!.map((pid) => holdCpuMs[flat.indexOf(pid)]!);
@@ -149,6 +150,7 @@ try {
 			load: clusterView.nodes.find((n) => n.id === ids[i])?.load ?? null,
 			consumersPerWorker: consumers,
 			transportBytes: bytes,
+			notificationsSent: notifications,
 			arrival: { nodeCpuMs: cpuArrivalMs[i]!, workerCpuMs: workerArrival, nodeCpuMsPerViewer: cpuArrivalMs[i]! / Math.max(1, nodeTimings.length) },
 			hold: {
 				nodeCoreShare: holdCpuMs[i]! / holdWallMs,
@@ -175,7 +177,7 @@ try {
 		process.stdout.write(
 			`  ${n.node}: ${n.viewers} viewers, load ${JSON.stringify(n.load)}, consumers/worker ${JSON.stringify(n.consumersPerWorker)}; ` +
 				`arrival ${fmt(n.arrival.nodeCpuMsPerViewer, 2)} ms node CPU/viewer; hold: node ${fmt(100 * n.hold.nodeCoreShare)} % of a core, workers ${n.hold.workerCoreShare.map((s) => `${fmt(100 * s)} %`).join(', ')}; ` +
-				`RSS node ${fmt(n.rssMiB.nodeStart!, 0)}→${fmt(n.rssMiB.nodeEnd, 0)} MiB, worker ${fmt(n.rssMiB.workerStart!, 0)}→${fmt(n.rssMiB.workerEnd, 0)} MiB\n`,
+				`notifications ${Object.values(n.notificationsSent).reduce((a, b) => a + b, 0)} (peerJoined ${n.notificationsSent['peerJoined'] ?? 0}); RSS node ${fmt(n.rssMiB.nodeStart!, 0)}→${fmt(n.rssMiB.nodeEnd, 0)} MiB, worker ${fmt(n.rssMiB.workerStart!, 0)}→${fmt(n.rssMiB.workerEnd, 0)} MiB\n`,
 		);
 	}
 	process.stdout.write(`written ${writeResult('grand-round.json', result)}\n`);

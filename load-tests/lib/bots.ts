@@ -40,7 +40,7 @@ export function metricSamples(text: string, name: string): Record<string, number
 		const match = /^([a-z_]+)(\{[^}]*\})?\s+([0-9.eE+-]+)/.exec(line);
 		if (!match || match[1] !== name) continue;
 		const labels = match[2] ?? '';
-		const key = /worker="([^"]*)"/.exec(labels)?.[1] ?? ([...labels.matchAll(/(direction|type)="([^"]*)"/g)].map((m) => m[2]).join('/') || 'all');
+		const key = /worker="([^"]*)"/.exec(labels)?.[1] ?? ([...labels.matchAll(/(direction|type|name)="([^"]*)"/g)].map((m) => m[2]).join('/') || 'all');
 		out[key] = (out[key] ?? 0) + Number(match[3]);
 	}
 	return out;
