@@ -100,6 +100,19 @@ describe('audit trail: chain, checkpoints, rotation, verifier', function () {
 		await log.close();
 	});
 
+	it('never holds more than its bound in memory: what it drops is counted, and the count enters the chain', async () => {
+		const log = open({ maxPending: 5, checkpointEntries: 1000 });
+		let kept = 0;
+		for (let i = 0; i < 50; i += 1) if (log.record(joined(`burst-${i}`))) kept += 1;
+		expect(kept).to.be.below(50);
+		await log.flush();
+		log.record(joined('after'));
+		await log.close();
+		const dropped = readEntries(dir).find((e) => e.entry.type === 'audit.dropped')!.entry;
+		expect(dropped.data).to.deep.equal({ count: 50 - kept });
+		expect((await verifyAuditTrail(dir)).ok).to.equal(true);
+	});
+
 	it('cuts a line torn by a crash, records the loss, and stays verifiable', async () => {
 		let log = open();
 		log.record(joined('a'));
