@@ -122,6 +122,23 @@ if (churn) {
 		lines('Memory (MiB)', t.map((r) => r.t), [{ name: 'node RSS', values: t.map((r) => r.nodeRssMiB) }, { name: 'worker RSS', values: t.map((r) => r.workerRssMiB) }], 'MiB'),
 	);
 }
+const browsers = read('browsers.json');
+if (browsers) {
+	sections.push(
+		`<h2>Real browsers: ${browsers.tabs} Chromium tabs in ${browsers.rooms} rooms <small>(npm run bench:browsers, ${esc(browsers.date)})</small></h2>`,
+		table(
+			['measure', 'p50', 'p95', 'max'],
+			[
+				['join ms (page load → joined)', n(browsers.joinMs.p50), n(browsers.joinMs.p95), n(browsers.joinMs.max)],
+				['first frame ms', n(browsers.firstFrameMs.p50), n(browsers.firstFrameMs.p95), n(browsers.firstFrameMs.max)],
+				['inbound video kbit/s', n(browsers.videoKbps.p50, 0), n(browsers.videoKbps.p95, 0), n(browsers.videoKbps.max, 0)],
+				['video loss %', n(browsers.videoLossPercent.p50, 2), n(browsers.videoLossPercent.p95, 2), n(browsers.videoLossPercent.max, 2)],
+				['audio loss %', n(browsers.audioLossPercent.p50, 2), n(browsers.audioLossPercent.p95, 2), n(browsers.audioLossPercent.max, 2)],
+			],
+		),
+		bars('CPU (% of one core)', ['Chromium (all tabs)', 'server process', 'mediasoup worker'], [{ name: 'CPU', values: [100 * browsers.cpu.chromiumCores, 100 * browsers.cpu.serverCores, 100 * browsers.cpu.workerCores] }], '%'),
+	);
+}
 if (sections.length === 0) sections.push('<p>No results yet: run npm run bench:signaling, bench:grand-round or bench:churn first.</p>');
 const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SFU load tests</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1000px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f4f6}svg{display:block;margin:1em 0;font:12px system-ui,sans-serif}small{font-weight:normal;color:#666}</style>
