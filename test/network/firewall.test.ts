@@ -178,8 +178,10 @@ describe('network: a consult through hospital firewalls (network namespaces, rea
 		const logBefore = turn!.log().length;
 		const { patient, measured: entry } = await consult('(c) only TURN port open', [`tcp dport ${server!.port} accept`, `udp dport ${TURN_PORT} accept`, `tcp dport ${TURN_PORT} accept`, 'drop']);
 		await expectConsultOver(patient, 'relay', entry);
+		// Both TURN transports are open here; Chromium usually takes UDP, sometimes TCP.
 		const stats = (await patient.stats()) as { relayProtocol?: string }[];
-		expect(stats.every((s) => s.relayProtocol === 'udp')).to.equal(true);
+		expect(stats.length).to.be.greaterThan(0);
+		for (const stat of stats) expect(stat.relayProtocol).to.be.oneOf(['udp', 'tcp']);
 		// What relaying one consult costs coturn (for TURN sizing in the README).
 		const ticks = (): number => readFileSync(`/proc/${turn!.pid}/stat`, 'utf8').slice(readFileSync(`/proc/${turn!.pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number).reduce((a, b) => a + b, 0);
 		const bitrate = async (): Promise<number> => (await patient.stats()).reduce((sum, s) => sum + ((s as { bitrate?: number }).bitrate ?? 0), 0);
