@@ -122,6 +122,26 @@ if (churn) {
 		lines('Memory (MiB)', t.map((r) => r.t), [{ name: 'node RSS', values: t.map((r) => r.nodeRssMiB) }, { name: 'worker RSS', values: t.map((r) => r.workerRssMiB) }], 'MiB'),
 	);
 }
+const conferences = read('conferences.json');
+if (conferences) {
+	const rows = conferences.results as Json[];
+	sections.push(
+		`<h2>Consults and case conferences (protocol bots, no RTP) <small>(npm run bench:conferences, ${esc(conferences.date)})</small></h2>`,
+		table(
+			['scenario', 'peers', 'ok', 'join p50/p99 ms', 'connect → all consumers p50/p95/p99 ms', 'consumers/worker', 'node CPU ms/peer', 'idle node % core'],
+			rows.map((r) => [
+				`${r.rooms} × ${r.size}`,
+				r.peers,
+				r.ok,
+				`${n(r.joinMs.p50)} / ${n(r.joinMs.p99)}`,
+				`${n(r.allConsumersMs.p50)} / ${n(r.allConsumersMs.p95)} / ${n(r.allConsumersMs.p99)}`,
+				JSON.stringify(r.consumersPerWorker),
+				n(r.setupCpuMs.nodePerPeer, 2),
+				n(100 * r.idleCoreShare.node, 1),
+			]),
+		),
+	);
+}
 const browsers = read('browsers.json');
 if (browsers) {
 	sections.push(
