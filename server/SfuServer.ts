@@ -186,6 +186,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 				registry: this.#registry,
 				rooms: this.#rooms,
 				app: this.#http.app,
+				pipeLingerMs: config.cluster.pipeLingerMs,
 				logger: moduleLogger(rootLogger, 'cluster.media'),
 			});
 		}

@@ -57,6 +57,7 @@ export const ENV_SETTINGS: Readonly<Record<string, EnvSetting>> = {
 	CLUSTER_SECRET: { path: ['cluster', 'secret'], type: 'string', description: 'HMAC secret of node-to-node calls (required with REDIS_URL)' },
 	CLUSTER_INTERNAL_URL: { path: ['cluster', 'internalUrl'], type: 'string', description: 'how other nodes reach this one (default: public URL)' },
 	CLUSTER_ROOM_MODE: { path: ['cluster', 'roomMode'], type: 'string', description: 'span (rooms across nodes) | redirect (rooms on their origin node)' },
+	CLUSTER_PIPE_LINGER_MS: { path: ['cluster', 'pipeLingerMs'], type: 'integer', description: 'how long an unused pipe from another node lingers' },
 	CLUSTER_PIPE_IP: { path: ['cluster', 'pipeIp'], type: 'string', description: 'listen address of pipes to other nodes' },
 	CLUSTER_PIPE_ANNOUNCED_IP: { path: ['cluster', 'pipeAnnouncedIp'], type: 'string', description: 'address other nodes send pipe media to' },
 	NODE_MAX_PEERS: { path: ['cluster', 'maxPeers'], type: 'integer', description: 'peers before /readyz turns false' },

@@ -207,6 +207,8 @@ export const ServerConfigSchema = z
 				 * answer room_elsewhere. Default 'span'.
 				 */
 				roomMode: z.enum(['span', 'redirect']).default('span'),
+				/** How long a pipe from another node lingers after its last local consumer closed. Default 5000 ms. */
+				pipeLingerMs: z.number().int().min(0).max(600_000).default(5000),
 				/** Address PipeTransports to other nodes listen on. Default '127.0.0.1'. */
 				pipeIp: z.string().min(1).default('127.0.0.1'),
 				/** Address other nodes send pipe media to, when it differs (NAT). */

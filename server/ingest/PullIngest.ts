@@ -5,7 +5,7 @@ import type { types } from 'mediasoup';
 import type { IngestEndpoint } from '../media/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Peer } from '../rooms/index.js';
-import type { IngestState } from '../signaling/protocol.js';
+import type { NotificationMap } from '../signaling/protocol.js';
 import { ingestInput } from './ingestInput.js';
 import type { ParsedSource } from './sourceUrl.js';
 
@@ -26,17 +26,11 @@ export interface PullIngestOptions {
 	logger: Logger;
 }
 
-export interface PullIngestStatus {
-	ingestId: string;
-	peerId: string;
-	name: string;
-	state: IngestState;
-	reason?: string;
-	attempt?: number;
-	retryInMs?: number;
+/** What the protocol's `ingestState` says, plus how the video is forwarded. */
+export type PullIngestStatus = NotificationMap['ingestState'] & {
 	/** Whether video is forwarded as it comes (H.264) or transcoded. */
 	mode?: 'copy' | 'transcode';
-}
+};
 
 export type PullIngestEvents = {
 	state: [status: PullIngestStatus];

@@ -1,18 +1,12 @@
 import type { types } from 'mediasoup';
+import type { IngestEndpointInfo } from '../signaling/protocol.js';
 import type { ProducerAppData } from './PeerMedia.js';
 
-/** Where a device encoder sends one stream (push ingest). */
-export interface IngestStreamEndpoint {
-	kind: types.MediaKind;
-	producerId: string;
-	ip: string;
-	port: number;
-	/** Where RTCP goes (its own port: ffmpeg sends RTCP from another socket than RTP). */
-	rtcpPort: number;
-	payloadType: number;
-	ssrc: number;
-	codec: { mimeType: string; clockRate: number; channels?: number; parameters: Record<string, string | number> };
-}
+/**
+ * Where a device encoder sends one stream (push ingest), as the protocol
+ * answers it; RTCP has its own port (ffmpeg sends it from another socket than RTP).
+ */
+export type IngestStreamEndpoint = IngestEndpointInfo['streams'][number];
 
 export interface IngestEndpoint {
 	streams: IngestStreamEndpoint[];

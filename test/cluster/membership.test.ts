@@ -3,13 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, waitFor } from '../support/processes.js';
 import { TestRedis } from '../support/redis.js';
 import { startServer, type ServerProcess } from '../support/serverProcess.js';
+import { joinWithMedia } from '../support/media.js';
 import { mintToken, TestClient } from '../support/sfu.js';
 
 interface NodesAnswer {
 	mode: string;
 	self: string;
 	redisRoundTripMs: number | null;
-	nodes: { id: string; publicUrl: string; ready: boolean; load: { peers: number; rooms: number } }[];
+	nodes: { id: string; publicUrl: string; ready: boolean; load: { peers: number; rooms: number; pipesIn: number; pipesOut: number } }[];
 }
 
 describe('cluster: nodes and rooms over a real Redis', function () {
@@ -119,6 +120,30 @@ describe('cluster: nodes and rooms over a real Redis', function () {
 		const watching = await viewer.ok('join', { protocolVersion: 1 });
 		expect(watching.room.type).to.equal('broadcast');
 		expect(watching.waiting === false && watching.peers.map((p) => p.id)).to.deep.equal([opened.peerId]);
+	});
+
+	it('pipes a producer of another node only while it is consumed, and turns /readyz false over capacity', async () => {
+		const b = nodes[1]!;
+		const d = await startServer({ ...nodeEnv('node-d'), CLUSTER_PIPE_LINGER_MS: '300', NODE_MAX_PEERS: '1' });
+		nodes.push(d);
+		const presenter = await TestClient.connect(b.baseUrl, { token: await mintToken({ room: 'piped', role: 'host' }) });
+		clients.push(presenter);
+		const { producers } = await joinWithMedia(presenter, { produce: ['audio', 'video'] });
+		const viewer = await TestClient.connect(d.baseUrl, { token: await mintToken({ room: 'piped', role: 'observer' }) });
+		clients.push(viewer);
+		const { join } = await joinWithMedia(viewer);
+		expect(join.waiting === false && join.peers[0]!.producers.length).to.equal(2);
+		const load = async (id: string) => (await clusterView(b)).nodes.find((n) => n.id === id)!.load;
+		expect((await load('node-d')).pipesIn).to.equal(0);
+		const consumer = await viewer.ok('consume', { producerId: producers['video']! });
+		await waitFor(async () => (await load('node-d')).pipesIn === 1 && (await load('node-b')).pipesOut === 1, 5000, 'one pipe for the consumed producer');
+		await viewer.ok('closeConsumer', { consumerId: consumer.id });
+		await waitFor(async () => (await load('node-d')).pipesIn === 0 && (await load('node-b')).pipesOut === 0, 5000, 'the unused pipe to close');
+		// One peer is node D's capacity: it stops taking new sessions.
+		const ready = await fetch(`${d.baseUrl}/readyz`);
+		expect(ready.status).to.equal(503);
+		expect(((await ready.json()) as { reasons: string[] }).reasons).to.include('over_capacity');
+		expect((await clusterView(b)).nodes.find((n) => n.id === 'node-d')!.ready).to.equal(false);
 	});
 
 	it('in redirect mode, keeps a room on its origin node and sends other joins there', async () => {
