@@ -375,7 +375,6 @@
 		ui.consent.hidden = !ask;
 		ui.consent.dataset.recordingId = recording.recordingId;
 	}
-	demo.renderRecording = renderRecording; // UI preview hook (screenshots) until the server records
 
 	function answerConsent(consent) {
 		consentAnswered.add(ui.consent.dataset.recordingId);

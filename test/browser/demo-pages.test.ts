@@ -6,7 +6,7 @@ import { waitFor } from '../support/processes.js';
 import { saveScreenshot } from '../support/screenshots.js';
 import { mintToken, startSfu, type TestSfu } from '../support/sfu.js';
 
-type PageWindow = { demo: { state: string; presenterId?: string | null; stats?: Record<string, { frameWidth: number; framesPerSecond: number; bitrate: number }>; renderRecording?(r: unknown): void } };
+type PageWindow = { demo: { state: string; presenterId?: string | null; stats?: Record<string, { frameWidth: number; framesPerSecond: number; bitrate: number }> } };
 
 const VIEWPORT = { width: 1280, height: 760 };
 
@@ -78,16 +78,21 @@ describe('browser: the demo portal pages', function () {
 		await page.close();
 	});
 
-	it('consult: the recording banner and consent prompt (UI preview until the server records)', async () => {
-		await patient.page.evaluate(() =>
-			(globalThis as unknown as PageWindow).demo.renderRecording!({ recordingId: 'preview', active: true, consentRequired: true, recordedPeerIds: [] }),
-		);
-		expect(await patient.page.$eval('#recording', (el) => (el as unknown as { hidden: boolean }).hidden)).to.equal(false);
-		expect(await patient.page.$eval('#consent', (el) => (el as unknown as { hidden: boolean }).hidden)).to.equal(false);
+	it('consult: a real recording shows the banner and the consent prompt, and consenting records the patient', async () => {
+		const isHidden = (page: typeof patient.page, selector: string) => page.$eval(selector, (el) => (el as unknown as { hidden: boolean }).hidden);
+		await host.page.evaluate(async () => {
+			await (globalThis as unknown as { demo: { room: { startRecording(o: { requireConsent: boolean }): Promise<string> } } }).demo.room.startRecording({ requireConsent: true });
+		});
+		await waitFor(async () => !(await isHidden(patient.page, '#recording')) && !(await isHidden(patient.page, '#consent')), 10_000, 'the banner and the consent prompt');
 		await saveScreenshot(patient.page, 'consult-recording-consent');
-		await patient.page.evaluate(() =>
-			(globalThis as unknown as PageWindow).demo.renderRecording!({ recordingId: 'preview', active: false, consentRequired: false, recordedPeerIds: [] }),
-		);
+		await patient.page.click('#consent-yes');
+		const recording = () => sfu.server.recordings!.activeFor(room);
+		await waitFor(() => recording()?.recordedPeerIds.includes(patient.peerId), 10_000, 'the consenting patient being recorded');
+		expect(await isHidden(patient.page, '#consent')).to.equal(true);
+		await host.page.evaluate(async () => {
+			await (globalThis as unknown as { demo: { room: { stopRecording(): Promise<void> } } }).demo.room.stopRecording();
+		});
+		await waitFor(async () => isHidden(patient.page, '#recording'), 10_000, 'the banner to go');
 	});
 
 	it('grand round: an observer watches the presenter large and can pin another', async () => {
