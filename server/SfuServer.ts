@@ -16,7 +16,7 @@ import { RecordingService, resolveFfmpeg, resolveFfprobe } from './recording/ind
 import { assertWorkerBinary, WorkerPool } from './media/index.js';
 import { TurnCredentials, type IceServer } from './network/index.js';
 import { configureLogging, moduleLogger, type Logger } from './observability/index.js';
-import { attachMetrics } from './observability/metrics/index.js';
+import { attachMetrics, registerClusterMetrics } from './observability/metrics/index.js';
 import { attachAudit, type AuditTrail } from './audit/index.js';
 import { RoomRegistry, type RoomCounts, type RoomPlacement } from './rooms/index.js';
 import { PROTOCOL_VERSION, SignalingServer } from './signaling/index.js';
@@ -206,7 +206,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			verifier,
 			logger: moduleLogger(rootLogger, 'audit'),
 		});
-		await attachMetrics({
+		const metrics = await attachMetrics({
 			settings: config.metrics,
 			idKey: config.log.idKey,
 			version,
@@ -219,6 +219,14 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			http: this.#http.app,
 			logger: moduleLogger(rootLogger, 'metrics'),
 		});
+		if (metrics && config.cluster.redisUrl) {
+			const registry = this.#registry;
+			registerClusterMetrics(metrics.registry, {
+				roundTripMs: () => registry.roundTripMs,
+				liveNodes: async () => (await registry.nodes().catch(() => null))?.length ?? null,
+				pipes: () => this.#clusterMedia?.counts() ?? { inbound: 0, outbound: 0 },
+			});
+		}
 		await this.#http.listen();
 		// Registered once listening, so the record carries the real port.
 		await this.#registry.start();

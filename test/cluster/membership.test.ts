@@ -92,8 +92,15 @@ describe('cluster: nodes and rooms over a real Redis', function () {
 		const b = nodes[1]!;
 		const inCall = await join(b, 'ward-9');
 		expect(inCall.result.ok).to.equal(true);
+		const metric = async (name: string) => {
+			const text = await (await fetch(`${b.baseUrl}/metrics`)).text();
+			return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+		};
+		expect(await metric('sfu_cluster_redis_up')).to.equal(1);
+		expect(await metric('sfu_cluster_nodes')).to.be.at.least(1);
 		await redis.stop();
 		await sleep(800);
+		expect(await metric('sfu_cluster_redis_up')).to.equal(0);
 		// The existing call keeps working.
 		expect((await inCall.client.request('createTransport', { direction: 'recv' })).ok).to.equal(true);
 		// A new room needs the cluster state: refused, clearly.

@@ -7,3 +7,5 @@ export type { RtpStreamSample, SamplerTick, StatsSamplerOptions, StatsSink, Tran
 export { RtpMetrics } from './RtpMetrics.js';
 export { INGEST_STATES, registerIngestMetrics } from './IngestMetrics.js';
 export type { IngestSource } from './IngestMetrics.js';
+export { registerClusterMetrics } from './ClusterMetrics.js';
+export type { ClusterSource } from './ClusterMetrics.js';
