@@ -177,5 +177,33 @@
 		return bps >= 1e6 ? `${(bps / 1e6).toFixed(2)} Mbit/s` : `${Math.round(bps / 1000)} kbit/s`;
 	}
 
-	window.DemoKit = { linkParams, signalingUrl, devToken, devTokensOffered, describeError, qualityBars, setQuality, QUALITY_TEXT, initials, button, createTile, setBadge, fitGrid, formatBitrate };
+	/**
+	 * The state pill, the banner and the status card that the grand-round and
+	 * device pages share (the consult page has richer variants of its own).
+	 */
+	function pageChrome(ui, demo) {
+		return {
+			setState(state, text) {
+				demo.state = state;
+				ui.state.textContent = text;
+				ui.state.dataset.state = state;
+			},
+			banner(text, kind = 'info', hideAfterMs) {
+				ui.banner.textContent = text;
+				ui.banner.className = `banner ${kind}`;
+				ui.banner.hidden = !text;
+				if (hideAfterMs) setTimeout(() => (ui.banner.hidden = true), hideAfterMs);
+			},
+			statusCard(title, text, spinner = false) {
+				ui.call.hidden = true;
+				ui.controls.hidden = true;
+				ui.statusCard.hidden = false;
+				ui.statusTitle.textContent = title;
+				ui.statusText.textContent = text;
+				ui.statusSpinner.hidden = !spinner;
+			},
+		};
+	}
+
+	window.DemoKit = { pageChrome, linkParams, signalingUrl, devToken, devTokensOffered, describeError, qualityBars, setQuality, QUALITY_TEXT, initials, button, createTile, setBadge, fitGrid, formatBitrate };
 })();

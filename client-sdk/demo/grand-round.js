@@ -35,25 +35,7 @@
 	const demo = { room: null, state: 'idle', error: null, log: [], presenterId: null, pinnedId: null };
 	window.demo = demo;
 
-	function setState(state, text) {
-		demo.state = state;
-		ui.state.textContent = text;
-		ui.state.dataset.state = state;
-	}
-	function banner(text, kind = 'info', hideAfterMs) {
-		ui.banner.textContent = text;
-		ui.banner.className = `banner ${kind}`;
-		ui.banner.hidden = !text;
-		if (hideAfterMs) setTimeout(() => (ui.banner.hidden = true), hideAfterMs);
-	}
-	function statusCard(title, text, spinner = false) {
-		ui.call.hidden = true;
-		ui.controls.hidden = true;
-		ui.statusCard.hidden = false;
-		ui.statusTitle.textContent = title;
-		ui.statusText.textContent = text;
-		ui.statusSpinner.hidden = !spinner;
-	}
+	const { setState, banner, statusCard } = Kit.pageChrome(ui, demo);
 	function showError(error, context) {
 		const { code, text } = Kit.describeError(error);
 		demo.error = { code, message: (error && error.message) || String(error) };

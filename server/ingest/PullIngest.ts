@@ -180,6 +180,9 @@ export class PullIngest extends EventEmitter<PullIngestEvents> {
 					if (grew && this.#status.state !== 'live' && !this.#closed) {
 						this.#failures = 0;
 						this.#setState({ state: 'live' });
+						// Once live, only ffmpeg exiting changes the state: stop polling.
+						if (this.#liveTimer) clearInterval(this.#liveTimer);
+						this.#liveTimer = null;
 					}
 				})
 				.catch(() => undefined);

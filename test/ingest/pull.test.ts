@@ -1,22 +1,14 @@
 import { expect } from 'chai';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NotificationMap } from '../../server/signaling/protocol.js';
 import { waitFor } from '../support/processes.js';
+import { freeTcpPort } from '../support/redis.js';
 import { mintToken, startSfu, TestClient, type TestSfu } from '../support/sfu.js';
 
 type IngestState = NotificationMap['ingestState'];
-
-async function freePort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as { port: number };
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return port;
-}
 
 describe('ingest: sources the server pulls', function () {
 	this.timeout(120_000);
@@ -105,7 +97,7 @@ describe('ingest: sources the server pulls', function () {
 			console.log('      (skipped: rtsp-server-perl is not installed)');
 			this.skip();
 		}
-		const [clientPort, sourcePort] = [await freePort(), await freePort()];
+		const [clientPort, sourcePort] = [await freeTcpPort(), await freeTcpPort()];
 		// An IP camera with its own RTSP server: the relay plus the encoder pushing into it.
 		const startServer = async () => {
 			const child = spawn('rtsp-server-perl', ['-c', String(clientPort), '-s', String(sourcePort), '--client_listen_address', '127.0.0.1', '--source_listen_address', '127.0.0.1', '--rtp_start_port', '27000', '-l', '1'], { stdio: 'ignore' });
