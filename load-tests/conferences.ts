@@ -33,7 +33,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer } from '../test/support/serverProcess.js';
 import { mintToken } from '../test/support/sfu.js';
 import { BotFleet, type BotSpec } from './lib/BotFleet.js';
-import { metricSamples } from './lib/bots.js';
+import { metricBy, metricSamples } from './lib/bots.js';
 import { encodeClip } from './lib/MediaFeed.js';
 import { formatMedia, summarizeMedia } from './lib/mediaSummary.js';
 import { cpuNs, descendants, fmt, rssMiB, writeResult } from './lib/measure.js';
@@ -78,6 +78,8 @@ try {
 				MAX_CONNECTIONS_PER_IP: '100000',
 				MAX_ROOMS_PER_NODE: '10000',
 				NODE_MAX_PEERS: '100000',
+				METRICS_STATS_INTERVAL_MS: '2000',
+				METRICS_STATS_MAX_OBJECTS: '100000',
 			},
 			30_000,
 		);
@@ -102,12 +104,28 @@ try {
 			const arrivalCpuMs = [pid, ...workers].map((p, i) => (cpuNs(p) - arrivalCpu[i]!) / 1e6);
 			await sleep(3000);
 			const tracked = [pid, ...workers, ...fleet.pids];
+			const rtpView = async (): Promise<Record<string, Record<string, number>>> => {
+				const text = await (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+				return { packets: metricBy(text, 'sfu_rtp_packets_total', ['direction', 'kind']), lost: metricBy(text, 'sfu_rtp_packets_lost_total', ['direction', 'kind']) };
+			};
+			const rtp0 = await rtpView();
 			const holdCpu = tracked.map(cpuNs);
 			const rssHold0 = { node: rssMiB(pid), workers: workers.map(rssMiB) };
 			const holdStart = performance.now();
 			await sleep(holdSeconds * 1000);
 			const holdWallMs = performance.now() - holdStart;
 			const cores = tracked.map((p, i) => (cpuNs(p) - holdCpu[i]!) / 1e6 / holdWallMs);
+			await sleep(2500); // one more stats sampling pass covers the window's end
+			const rtp1 = await rtpView();
+			// The server's own view (mediasoup stats, sampled every 2 s): what it received from
+			// publishers and sent to subscribers, and the loss each side reported, per kind.
+			const serverRtp = Object.fromEntries(
+				['in/audio', 'in/video', 'out/audio', 'out/video'].map((key) => {
+					const packets = (rtp1['packets']![key] ?? 0) - (rtp0['packets']![key] ?? 0);
+					const lost = (rtp1['lost']![key] ?? 0) - (rtp0['lost']![key] ?? 0);
+					return [key, { packetsPerSecond: packets / ((holdWallMs + 2500) / 1000), lossPct: packets + lost > 0 ? (100 * lost) / (packets + lost) : NaN }];
+				}),
+			);
 			const { bots: reports } = await fleet.report();
 			const metrics = await (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
 			const media = summarizeMedia(reports);
@@ -120,6 +138,7 @@ try {
 				arrivalMs,
 				arrivalCpuMsPerPeer: { node: arrivalCpuMs[0]! / peers, workers: arrivalCpuMs.slice(1).map((ms) => ms / peers) },
 				media,
+				serverRtp,
 				consumersPerWorker: metricSamples(metrics, 'sfu_worker_consumers'),
 				routersPerWorker: metricSamples(metrics, 'sfu_worker_routers'),
 				hold: {
@@ -134,6 +153,7 @@ try {
 			process.stdout.write(
 				`  arrived in ${fmt(arrivalMs / 1000, 1)} s; node CPU ${fmt(row.arrivalCpuMsPerPeer.node, 1)} ms per peer\n` +
 					formatMedia(media) +
+					`  server view: ${Object.entries(serverRtp).map(([k, v]) => `${k} ${fmt(v.packetsPerSecond, 0)} pkt/s, loss ${fmt(v.lossPct, 2)} %`).join('; ')}\n` +
 					`  consumers/worker ${JSON.stringify(row.consumersPerWorker)}, routers/worker ${JSON.stringify(row.routersPerWorker)}\n` +
 					`  hold ${holdSeconds} s: node ${fmt(100 * cores[0]!)} % of a core, workers ${row.hold.workerCoreShare.map((c) => `${fmt(100 * c!)} %`).join(', ')}, ` +
 					`bot processes ${row.hold.botProcessCoreShare.map((c) => `${fmt(100 * c!)} %`).join(', ')}; ` +

@@ -53,7 +53,10 @@ const OPUS_MIME = 'audio/opus';
 const peerConfig = () => ({
 	codecs: {
 		audio: [useOPUS()],
-		video: [useH264({ rtcpFeedback: [useNACK(), usePLI(), useTWCC()] })],
+		// Constrained Baseline first (what the bots send); Main too, which device ingests send.
+		video: ['42e01f', '4d0032'].map((profile) =>
+			useH264({ rtcpFeedback: [useNACK(), usePLI(), useTWCC()], parameters: `profile-level-id=${profile};packetization-mode=1;level-asymmetry-allowed=1` }),
+		),
 	},
 	headerExtensions: { audio: [useSdesMid()], video: [useSdesMid(), useTransportWideCC()] },
 	iceUseIpv6: false,
@@ -62,6 +65,15 @@ const peerConfig = () => ({
 	iceInterfaceAddresses: { udp4: '127.0.0.1' },
 	iceAdditionalHostAddresses: ['127.0.0.1'],
 });
+
+/**
+ * werift leaves its UDP sockets at the kernel's default receive buffer (208 KiB here): a bot
+ * process that stalls for a few ms while a hundred peers' packets arrive would drop them in the
+ * kernel and report loss the SFU did not cause. Its sockets get 4 MiB (net.core.rmem_max here).
+ */
+const createSocket = dgram.createSocket;
+(dgram as { createSocket: unknown }).createSocket = (options: dgram.SocketType | dgram.SocketOptions, callback?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void) =>
+	createSocket({ recvBufferSize: 4 * 2 ** 20, ...(typeof options === 'string' ? { type: options } : options) }, callback);
 
 /**
  * werift's ICE agent always asks a STUN server for a reflexive candidate, by default one on
@@ -99,14 +111,16 @@ async function newPeerConnection(): Promise<RTCPeerConnection> {
 	return new RTCPeerConnection({ ...peerConfig(), iceServers: [{ urls: `stun:127.0.0.1:${await loopbackStunPort()}` }] });
 }
 
-/** The bot's receive capabilities, cut from the router's: Opus and Constrained Baseline H.264 without RTX. */
+/** The bot's receive capabilities, cut from the router's: Opus and H.264 (Constrained Baseline, Main) without RTX. */
 function botRtpCapabilities(router: Extract<JoinResponse, { waiting: false }>['routerRtpCapabilities']) {
 	const feedback = new Set(['nack', 'nack pli', 'ccm fir', 'transport-cc']);
 	const codecs = (router.codecs ?? [])
 		.filter(
 			(c) =>
 				c.mimeType.toLowerCase() === OPUS_MIME.toLowerCase() ||
-				(c.mimeType.toLowerCase() === H264_MIME.toLowerCase() && c.parameters?.['profile-level-id'] === '42e01f' && Number(c.parameters?.['packetization-mode']) === 1),
+				(c.mimeType.toLowerCase() === H264_MIME.toLowerCase() &&
+					['42e01f', '4d0032'].includes(String(c.parameters?.['profile-level-id'])) &&
+					Number(c.parameters?.['packetization-mode']) === 1),
 		)
 		.map((c) => ({ ...c, rtcpFeedback: (c.rtcpFeedback ?? []).filter((fb) => feedback.has(`${fb.type}${fb.parameter ? ` ${fb.parameter}` : ''}`)) }));
 	const headerExtensions = (router.headerExtensions ?? []).filter(

@@ -46,3 +46,15 @@ export function metricSamples(text: string, name: string): Record<string, number
 	return out;
 }
 
+
+/** Sums `name{...}` samples of a Prometheus text exposition by the given labels' values, joined with '/'. */
+export function metricBy(text: string, name: string, labels: string[]): Record<string, number> {
+	const out: Record<string, number> = {};
+	for (const line of text.split('\n')) {
+		const match = /^([a-z_]+)(\{[^}]*\})?\s+([0-9.eE+-]+)/.exec(line);
+		if (!match || match[1] !== name) continue;
+		const key = labels.map((label) => new RegExp(`${label}="([^"]*)"`).exec(match[2] ?? '')?.[1] ?? '').join('/');
+		out[key] = (out[key] ?? 0) + Number(match[3]);
+	}
+	return out;
+}
