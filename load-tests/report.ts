@@ -66,6 +66,17 @@ function lines(title: string, x: number[], series: { name: string; values: numbe
 const table = (head: string[], rows: (string | number)[][]): string =>
 	`<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
 
+/** What media bots received: one row per kind. */
+const mediaTable = (m: Json): string =>
+	table(
+		['kind', 'tracks (silent)', 'first key frame p50 / p95 / p99 ms', 'receiver loss % (worst track)', 'kbit/s per track'],
+		(['video', 'audio'] as const)
+			.filter((k) => m.perKind[k].tracks > 0)
+			.map((k) => {
+				const x = m.perKind[k];
+				return [k, `${x.tracks} (${x.silent})`, `${n(x.firstKeyFrameMs.p50, 0)} / ${n(x.firstKeyFrameMs.p95, 0)} / ${n(x.firstKeyFrameMs.p99, 0)}`, `${n(x.lossPct, 2)} (${n(x.worstLossPct, 1)})`, n(x.kbps, 0)];
+			}),
+	);
 const sections: string[] = [];
 const signaling = read('signaling.json');
 if (signaling) {
@@ -108,6 +119,7 @@ if (grand) {
 			]),
 		),
 		bars('Consumers per node', perNode.map((p) => p.node), [{ name: 'consumers', values: perNode.map((p) => Object.values(p.consumersPerWorker as Record<string, number>).reduce((a, b) => a + b, 0)) }], ''),
+		...(grand.media ? [`<h3>${grand.mediaViewers} WebRTC media viewers (joined after the others)</h3>`, mediaTable(grand.media)] : []),
 		bars('Join latency', ['connect', 'join', 'consume', 'total'], ['p50', 'p95', 'p99'].map((q) => ({ name: q, values: ['connect', 'join', 'consume', 'total'].map((k) => grand.latencyMs[k][q]) })), 'ms'),
 	);
 }
@@ -124,23 +136,26 @@ if (churn) {
 }
 const conferences = read('conferences.json');
 if (conferences) {
-	const rows = conferences.results as Json[];
-	sections.push(
-		`<h2>Consults and case conferences (protocol bots, no RTP) <small>(npm run bench:conferences, ${esc(conferences.date)})</small></h2>`,
-		table(
-			['scenario', 'peers', 'ok', 'join p50/p99 ms', 'connect → all consumers p50/p95/p99 ms', 'consumers/worker', 'node CPU ms/peer', 'idle node % core'],
-			rows.map((r) => [
-				`${r.rooms} × ${r.size}`,
-				r.peers,
-				r.ok,
-				`${n(r.joinMs.p50)} / ${n(r.joinMs.p99)}`,
-				`${n(r.allConsumersMs.p50)} / ${n(r.allConsumersMs.p95)} / ${n(r.allConsumersMs.p99)}`,
-				JSON.stringify(r.consumersPerWorker),
-				n(r.setupCpuMs.nodePerPeer, 2),
-				n(100 * r.idleCoreShare.node, 1),
-			]),
-		),
-	);
+	const rows = (conferences.results as Json[]).filter((r) => r.media);
+	for (const r of rows) {
+		const m = r.media;
+		sections.push(
+			`<h2>${esc(r.scenario)}: ${r.rooms} rooms × ${r.sites} sites, WebRTC media bots (${r.clip.width}×${r.clip.height} H.264 at ${esc(r.clip.bitrate)}bit/s + Opus) <small>(npm run bench:conferences, ${esc(conferences.date)})</small></h2>`,
+			`<p>${m.started}/${m.bots} bots started, ${m.failed} failed. Join p50 / p95 / p99: ${n(m.joinMs.p50, 0)} / ${n(m.joinMs.p95, 0)} / ${n(m.joinMs.p99, 0)} ms; publish ${n(m.publishMs.p50, 0)} / ${n(m.publishMs.p95, 0)} / ${n(m.publishMs.p99, 0)} ms. Consumers per worker ${esc(JSON.stringify(r.consumersPerWorker))}.</p>`,
+			mediaTable(m),
+			table(
+				['server view (hold)', 'packets/s', 'loss %'],
+				Object.entries(r.serverRtp as Record<string, Json>).map(([k, v]) => [k, n(v.packetsPerSecond, 0), n(v.lossPct, 2)]),
+			),
+			bars(
+				`CPU over the ${r.hold.seconds} s hold (% of one core)`,
+				['node process', ...r.hold.workerCoreShare.map((_: number, i: number) => `worker ${i}`), ...r.hold.botProcessCoreShare.map((_: number, i: number) => `bot process ${i}`)],
+				[{ name: 'CPU', values: [r.hold.nodeCoreShare, ...r.hold.workerCoreShare, ...r.hold.botProcessCoreShare].map((c: number) => 100 * c) }],
+				'%',
+			),
+			`<p>RSS node ${n(r.rssMiB.start.node, 0)} → ${n(r.rssMiB.end.node, 0)} MiB; workers ${r.rssMiB.start.workers.map((x: number) => n(x, 0)).join(' / ')} → ${r.rssMiB.end.workers.map((x: number) => n(x, 0)).join(' / ')} MiB.</p>`,
+		);
+	}
 }
 const browsers = read('browsers.json');
 if (browsers) {

@@ -239,11 +239,12 @@ export class MediaBot {
 		return { ...this.timings, tracks: this.tracks.map((t) => t.report()), errors: [...this.errors] };
 	}
 
-	/** Leaves the room and closes both peer connections. */
+	/** Hangs up (`leave`, so the server does not hold the peer for a resume) and closes both peer connections. */
 	async close(): Promise<void> {
 		if (this.closed) return;
 		this.closed = true;
 		for (const unsubscribe of this.unsubscribe) unsubscribe();
+		if (this.client.socket.connected) await this.client.request('leave', {}, 2000).catch(() => undefined);
 		this.client.close();
 		await Promise.all(this.peers.map((pc) => pc.close().catch(() => undefined)));
 	}
