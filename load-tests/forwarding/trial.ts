@@ -1,0 +1,141 @@
+/**
+ * One trial: N sink ports (sink.c, core 0), a system under test forwarding one
+ * input stream to all of them (pinned to core 1), the dump replayed into it in
+ * real time (sender.c, core 0). After the warm-up, SIGUSR1 opens the measured
+ * window in the sender and the sink while the system's CPU (all its threads,
+ * schedstat) is sampled; SIGUSR2 closes it. Then everything is stopped.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuNs } from '../lib/measure.js';
+import type { NativeTools } from './native.js';
+import { firstLine, removeTempDir, spawnTracked, stopChild, tempDir, waitExit } from './processes.js';
+
+/** A forwarder with one input and N outputs, running while the trial lasts. */
+export interface RunningSystem {
+	/** The process whose CPU is measured (every thread). */
+	pid: number;
+	/** Where the input RTP goes (127.0.0.1), and the SSRC / payload type it must carry. */
+	inputPort: number;
+	ssrc: number;
+	payloadType: number;
+	close(): Promise<void>;
+}
+
+/** Starts a system forwarding to the given sink ports. */
+export type SystemStarter = (sinkPorts: number[]) => Promise<RunningSystem>;
+
+export interface TrialTiming {
+	warmupSeconds: number;
+	seconds: number;
+	pacing: 'frame' | 'even';
+}
+
+export interface TrialResult {
+	n: number;
+	windowSeconds: number;
+	/** Input packets the sender sent during the window. */
+	inputPackets: number;
+	cpuMs: number;
+	/** CPU µs per forwarded packet: cpu / (input packets × N). */
+	usPerPacket: number;
+	coreShare: number;
+	/** Per receiver: 100 × (1 − received / expected) over the window, from its sequence numbers. */
+	lossWorstPercent: number;
+	lossMeanPercent: number;
+	/** Packets received in the window over input × N (catches a receiver that got nothing). */
+	deliveredPercent: number;
+	/** Datagrams the kernel dropped in the sink's own sockets (should be 0). */
+	sinkDrops: number;
+	/** Sender's worst lateness against the real-time schedule (host load). */
+	senderMaxLateMs: number;
+}
+
+interface SinkSummary {
+	rcvbuf: number;
+	windowStart: number;
+	windowEnd: number;
+	ports: { port: number; rtcp: number; drops: number; streams: { ssrc: number; pt: number; count: number; windowReceived: number; windowExpected: number }[] }[];
+}
+
+interface SenderSummary {
+	sent: number;
+	errors: number;
+	atStart: number;
+	atEnd: number;
+	maxLateMs: number;
+}
+
+/** mediasoup's bandwidth-probation packets (transport-cc) come with this SSRC: not media. */
+const PROBATION_SSRC = 1234;
+
+export async function runTrial(tools: NativeTools, dumpFile: string, n: number, timing: TrialTiming, start: SystemStarter): Promise<TrialResult> {
+	const scratch = tempDir('fwd-bench-trial-');
+	const total = timing.warmupSeconds + timing.seconds;
+	const sink = spawnTracked(tools.bin.sink, [String(n), String(total + 60), path.join(scratch, 'sink.json')], { cpus: '0', stdio: ['ignore', 'pipe', 'inherit'] });
+	let system: RunningSystem | null = null;
+	let sender: ChildProcess | null = null;
+	try {
+		const ports = JSON.parse(await firstLine(sink, 5000, 'sink')) as number[];
+		if (ports.length !== n) throw new Error(`sink opened ${ports.length} ports, not ${n}`);
+		system = await start(ports);
+		sender = spawnTracked(
+			tools.bin.sender,
+			['play', dumpFile, String(system.inputPort), String(system.ssrc), String(system.payloadType), String(total + 0.5), timing.pacing, path.join(scratch, 'sender.json')],
+			{ cpus: '0', stdio: ['ignore', 'ignore', 'inherit'] },
+		);
+		await sleep(timing.warmupSeconds * 1000);
+		const pid = system.pid;
+		const cpuStart = cpuNs(pid);
+		const wallStart = performance.now();
+		sender.kill('SIGUSR1');
+		sink.kill('SIGUSR1');
+		await sleep(timing.seconds * 1000);
+		sender.kill('SIGUSR2');
+		sink.kill('SIGUSR2');
+		const cpuEnd = cpuNs(pid);
+		const windowSeconds = (performance.now() - wallStart) / 1000;
+		if (cpuEnd === 0) throw new Error(`the system under test (pid ${pid}) died during the trial`);
+		if (!(await waitExit(sender, 5000))) await stopChild(sender);
+		// Let the last forwarded packets arrive, then collect the sink's counts.
+		await sleep(300);
+		await stopChild(sink, 5000);
+		const senderSummary = JSON.parse(readFileSync(path.join(scratch, 'sender.json'), 'utf8')) as SenderSummary;
+		const sinkSummary = JSON.parse(readFileSync(path.join(scratch, 'sink.json'), 'utf8')) as SinkSummary;
+		if (senderSummary.atStart < 0 || senderSummary.atEnd < 0 || !sinkSummary.windowStart || !sinkSummary.windowEnd) throw new Error('the window marks did not reach the sender or the sink');
+		const inputPackets = senderSummary.atEnd - senderSummary.atStart;
+		const cpuMs = (cpuEnd - cpuStart) / 1e6;
+		const losses: number[] = [];
+		let received = 0;
+		let sinkDrops = 0;
+		for (const port of sinkSummary.ports) {
+			sinkDrops += port.drops;
+			// The receiver's media stream: its busiest SSRC, probation packets aside.
+			const media = port.streams.filter((s) => s.ssrc !== PROBATION_SSRC).sort((a, b) => b.count - a.count)[0];
+			const got = media && media.windowReceived > 0 ? media.windowReceived : 0;
+			const expected = media && media.windowExpected > 0 ? Math.max(media.windowExpected, got) : 0;
+			received += got;
+			losses.push(expected > 0 ? 100 * (1 - got / expected) : 100);
+		}
+		return {
+			n,
+			windowSeconds,
+			inputPackets,
+			cpuMs,
+			usPerPacket: (cpuMs * 1000) / (inputPackets * n),
+			coreShare: cpuMs / 1000 / windowSeconds,
+			lossWorstPercent: Math.max(...losses),
+			lossMeanPercent: losses.reduce((a, b) => a + b, 0) / losses.length,
+			deliveredPercent: (100 * received) / (inputPackets * n),
+			sinkDrops,
+			senderMaxLateMs: senderSummary.maxLateMs,
+		};
+	} finally {
+		if (sender) await stopChild(sender, 2000);
+		await system?.close().catch(() => undefined);
+		await stopChild(sink, 2000);
+		removeTempDir(scratch);
+	}
+}
