@@ -59,7 +59,7 @@ import { floorSystem } from './forwarding/floor.js';
 import { ensureJanus, janusSystem } from './forwarding/janus.js';
 import { buildNativeTools } from './forwarding/native.js';
 import { oursSystem } from './forwarding/oursSystem.js';
-import { cleanup, cleanupOnSignals } from './forwarding/processes.js';
+import { cleanup, cleanupOnSignals, removeStaleTempDirs } from './forwarding/processes.js';
 import { prepareDump, RESOLUTIONS, type ResolutionName } from './forwarding/rtpDump.js';
 import { runTrial, type SystemStarter, type TrialResult } from './forwarding/trial.js';
 
@@ -115,6 +115,7 @@ interface TrialRecord extends Partial<TrialResult> {
 }
 
 cleanupOnSignals(log);
+removeStaleTempDirs('fwd-bench-');
 const started = Date.now();
 const trials: TrialRecord[] = [];
 try {

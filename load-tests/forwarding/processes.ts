@@ -4,7 +4,7 @@
  * SIGTERM then SIGKILL) and remove the same temp files.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,10 +16,18 @@ const closers = new Set<() => Promise<void>>();
 
 const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
 
-/** Spawns a child process (optionally pinned with taskset -c) that cleanup() will stop. */
+/** util-linux setpriv, to give children a parent-death signal (they go even if we are SIGKILLed). */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+/**
+ * Spawns a child process that cleanup() will stop, optionally pinned with
+ * taskset -c; through setpriv --pdeathsig it also gets SIGTERM if this
+ * process dies without cleaning up. Both exec, so the pid is the program's.
+ */
 export function spawnTracked(command: string, args: string[], options: SpawnOptions & { cpus?: string } = {}): ChildProcess {
 	const { cpus, ...spawnOptions } = options;
-	const child = cpus ? spawn('taskset', ['-c', cpus, command, ...args], spawnOptions) : spawn(command, args, spawnOptions);
+	const argv = [...(cpus ? ['taskset', '-c', cpus] : []), ...(SETPRIV ? [SETPRIV, '--pdeathsig', 'TERM'] : []), command, ...args];
+	const child = spawn(argv[0]!, argv.slice(1), spawnOptions);
 	children.add(child);
 	child.once('exit', () => children.delete(child));
 	child.once('error', () => children.delete(child));
@@ -74,11 +82,26 @@ export function firstLine(child: ChildProcess, ms: number, what: string): Promis
 	});
 }
 
-/** A temp directory that cleanup() removes. */
+/** A temp directory (named after this pid) that cleanup() removes. */
 export function tempDir(prefix: string): string {
-	const dir = mkdtempSync(path.join(tmpdir(), prefix));
+	const dir = mkdtempSync(path.join(tmpdir(), `${prefix}${process.pid}-`));
 	tempDirs.add(dir);
 	return dir;
+}
+
+/** Removes temp dirs left by an earlier run that was SIGKILLed (its pid is gone). */
+export function removeStaleTempDirs(prefix: string): void {
+	for (const entry of readdirSync(tmpdir())) {
+		const match = entry.startsWith(prefix) ? /-(\d+)-[^-]+$/.exec(entry) : null;
+		if (!match) continue;
+		let alive = true;
+		try {
+			process.kill(Number(match[1]), 0);
+		} catch {
+			alive = false;
+		}
+		if (!alive) rmSync(path.join(tmpdir(), entry), { recursive: true, force: true });
+	}
 }
 
 export function removeTempDir(dir: string): void {
