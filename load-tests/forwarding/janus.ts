@@ -15,7 +15,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freeTcpPort, onCleanup, removeTempDir, spawnTracked, stopChild, tempDir } from './processes.js';
-import type { RunningSystem, SystemStarter } from './trial.js';
+import { SYSTEM_CORE, type RunningSystem, type SystemStarter } from './trial.js';
 
 export const JANUS_BIN = '/usr/bin/janus';
 /** The SSRC Janus expects on a remote publisher's first stream. */
@@ -195,7 +195,7 @@ export function janusSystem(bin: string): SystemStarter {
 		const httpPort = await freeTcpPort();
 		writeConfig(dir, httpPort);
 		const log = path.join(dir, 'janus.log');
-		const janus = spawnTracked(bin, ['-F', dir, '-C', path.join(dir, 'janus.jcfg'), '-N', '-L', log, '-o'], { cpus: '1', stdio: ['ignore', 'ignore', 'ignore'] });
+		const janus = spawnTracked(bin, ['-F', dir, '-C', path.join(dir, 'janus.jcfg'), '-N', '-L', log, '-o'], { cpus: SYSTEM_CORE, stdio: ['ignore', 'ignore', 'ignore'] });
 		const api = new JanusApi(httpPort);
 		const close = async (): Promise<void> => {
 			unregister();

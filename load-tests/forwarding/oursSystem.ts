@@ -22,7 +22,7 @@ import { IngestStream, WorkerPool } from '../../server/media/index.js';
 import { ROUTER_MEDIA_CODECS } from '../../worker-config/index.js';
 import { pin } from '../lib/measure.js';
 import { onCleanup } from './processes.js';
-import type { RunningSystem, SystemStarter } from './trial.js';
+import { SYSTEM_CORE, type RunningSystem, type SystemStarter } from './trial.js';
 
 export type OursVariant = 'full' | 'lean';
 
@@ -53,7 +53,7 @@ export function oursSystem(variant: OursVariant): SystemStarter {
 		};
 		try {
 			const worker = pool.workers[0]!;
-			pin(worker.pid, '1');
+			pin(worker.pid, SYSTEM_CORE);
 			const router = await worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS });
 			const input = ingestInput(['video'], { listenIp: '127.0.0.1', srtp: false });
 			const ingest = await IngestStream.open(router, { peerId: 'bench-device', kind: 'video', input, srtpKey: null });

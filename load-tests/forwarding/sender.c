@@ -162,6 +162,13 @@ static int capture(const char *out, int fps, int idle_ms, int max_seconds) {
 }
 
 static int play(const char *dump, int port, uint32_t ssrc, int pt, double seconds, int even, const char *summary) {
+	/* Handlers first: a window mark must never find the default action (exit). */
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	FILE *f = fopen(dump, "rb");
 	if (!f) {
 		perror(dump);
@@ -203,13 +210,6 @@ static int play(const char *dump, int port, uint32_t ssrc, int pt, double second
 		i = j;
 	}
 	double loop_s = loop_ts / clock;
-
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGUSR2, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 
 	int fd = bind_loopback();
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};

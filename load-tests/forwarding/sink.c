@@ -124,6 +124,13 @@ int main(int argc, char **argv) {
 	int nports = atoi(argv[1]);
 	double deadline = now_s() + atof(argv[2]);
 	if (nports < 1 || nports > MAX_PORTS) return 2;
+	/* Handlers first: a window mark must never find the default action (exit). */
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	struct port *ports = calloc((size_t)nports, sizeof *ports);
 	int ep = epoll_create1(0);
 	int rcvbuf = 4 << 20, one = 1;
@@ -151,13 +158,6 @@ int main(int argc, char **argv) {
 	}
 	printf("]\n");
 	fflush(stdout);
-
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGUSR2, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 
 	static uint8_t bufs[BATCH][2048];
 	static char ctrl[BATCH][CMSG_SPACE(sizeof(uint32_t))];

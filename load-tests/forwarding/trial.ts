@@ -49,8 +49,23 @@ export interface TrialResult {
 	deliveredPercent: number;
 	/** Datagrams the kernel dropped in the sink's own sockets (should be 0). */
 	sinkDrops: number;
-	/** Sender's worst lateness against the real-time schedule (host load). */
+	/** Sender's worst lateness against the real-time schedule (load on core 0). */
 	senderMaxLateMs: number;
+	/** Core 1's busy time (/proc/stat, incl. steal) not spent by the system under test, % of the window. */
+	otherLoadOnCorePercent: number;
+	/** Why the trial does not measure the system alone (other work on the machine), or null. */
+	disturbed: string | null;
+}
+
+/** Limits beyond which a trial is flagged (and retried by the caller). */
+export const DISTURBANCE = { senderLateMs: 25, otherLoadPercent: 10 } as const;
+
+/** Seconds core `cpu` was busy (user, nice, system, irq, softirq, steal) since boot, from /proc/stat (10 ms ticks). */
+function coreBusySeconds(cpu: string): number {
+	const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+	if (!line) return NaN;
+	const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
+	return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
 }
 
 interface SinkSummary {
@@ -68,13 +83,17 @@ interface SenderSummary {
 	maxLateMs: number;
 }
 
+/** The system under test runs on this core, the sender and the sink on the other. */
+export const SYSTEM_CORE = '1';
+export const LOAD_CORE = '0';
+
 /** mediasoup's bandwidth-probation packets (transport-cc) come with this SSRC: not media. */
 const PROBATION_SSRC = 1234;
 
 export async function runTrial(tools: NativeTools, dumpFile: string, n: number, timing: TrialTiming, start: SystemStarter): Promise<TrialResult> {
 	const scratch = tempDir('fwd-bench-trial-');
 	const total = timing.warmupSeconds + timing.seconds;
-	const sink = spawnTracked(tools.bin.sink, [String(n), String(total + 60), path.join(scratch, 'sink.json')], { cpus: '0', stdio: ['ignore', 'pipe', 'inherit'] });
+	const sink = spawnTracked(tools.bin.sink, [String(n), String(total + 60), path.join(scratch, 'sink.json')], { cpus: LOAD_CORE, stdio: ['ignore', 'pipe', 'inherit'] });
 	let system: RunningSystem | null = null;
 	let sender: ChildProcess | null = null;
 	try {
@@ -84,11 +103,12 @@ export async function runTrial(tools: NativeTools, dumpFile: string, n: number, 
 		sender = spawnTracked(
 			tools.bin.sender,
 			['play', dumpFile, String(system.inputPort), String(system.ssrc), String(system.payloadType), String(total + 0.5), timing.pacing, path.join(scratch, 'sender.json')],
-			{ cpus: '0', stdio: ['ignore', 'ignore', 'inherit'] },
+			{ cpus: LOAD_CORE, stdio: ['ignore', 'ignore', 'inherit'] },
 		);
 		await sleep(timing.warmupSeconds * 1000);
 		const pid = system.pid;
 		const cpuStart = cpuNs(pid);
+		const coreStart = coreBusySeconds(SYSTEM_CORE);
 		const wallStart = performance.now();
 		sender.kill('SIGUSR1');
 		sink.kill('SIGUSR1');
@@ -96,6 +116,7 @@ export async function runTrial(tools: NativeTools, dumpFile: string, n: number, 
 		sender.kill('SIGUSR2');
 		sink.kill('SIGUSR2');
 		const cpuEnd = cpuNs(pid);
+		const coreEnd = coreBusySeconds(SYSTEM_CORE);
 		const windowSeconds = (performance.now() - wallStart) / 1000;
 		if (cpuEnd === 0) throw new Error(`the system under test (pid ${pid}) died during the trial`);
 		if (!(await waitExit(sender, 5000))) await stopChild(sender);
@@ -119,6 +140,14 @@ export async function runTrial(tools: NativeTools, dumpFile: string, n: number, 
 			received += got;
 			losses.push(expected > 0 ? 100 * (1 - got / expected) : 100);
 		}
+		const otherLoadOnCorePercent = Math.max(0, (100 * (coreEnd - coreStart - cpuMs / 1000)) / windowSeconds);
+		const disturbed =
+			[
+				senderSummary.maxLateMs > DISTURBANCE.senderLateMs ? `sender ${senderSummary.maxLateMs.toFixed(0)} ms late (core 0 busy)` : '',
+				otherLoadOnCorePercent > DISTURBANCE.otherLoadPercent ? `other work took ${otherLoadOnCorePercent.toFixed(0)} % of core ${SYSTEM_CORE}` : '',
+			]
+				.filter(Boolean)
+				.join(', ') || null;
 		return {
 			n,
 			windowSeconds,
@@ -131,6 +160,8 @@ export async function runTrial(tools: NativeTools, dumpFile: string, n: number, 
 			deliveredPercent: (100 * received) / (inputPackets * n),
 			sinkDrops,
 			senderMaxLateMs: senderSummary.maxLateMs,
+			otherLoadOnCorePercent,
+			disturbed,
 		};
 	} finally {
 		if (sender) await stopChild(sender, 2000);
