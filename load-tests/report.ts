@@ -1,6 +1,6 @@
 /**
  * HTML report of the load tests' last runs: reads load-tests/results/*.json
- * (signaling, grand-round, churn) and writes load-tests/results/report.html,
+ * (signaling, grand-round, churn, forwarding, …) and writes load-tests/results/report.html,
  * a self-contained page with tables and inline SVG bar/line charts (no
  * network, no dependencies).
  *
@@ -42,23 +42,31 @@ function bars(title: string, labels: string[], series: { name: string; values: n
 	return `${svg}</svg>`;
 }
 
-/** A line chart of several series over x. */
-function lines(title: string, x: number[], series: { name: string; values: number[] }[], unit: string): string {
+/** A line chart of several series over x; log axes (base 10) for data spanning decades. */
+function lines(title: string, x: number[], series: { name: string; values: number[] }[], unit: string, axes: { xUnit?: string; logX?: boolean; logY?: boolean } = {}): string {
 	const colors = ['#3b82f6', '#f59e0b', '#10b981', '#ef4444'];
 	const width = 640;
 	const height = 220;
 	const pad = { l: 50, r: 10, t: 24, b: 30 };
-	const xmax = Math.max(1, ...x);
-	const ymax = Math.max(1e-9, ...series.flatMap((s) => s.values.filter(Number.isFinite)));
-	const px = (v: number): number => pad.l + ((width - pad.l - pad.r) * v) / xmax;
-	const py = (v: number): number => height - pad.b - ((height - pad.t - pad.b) * v) / ymax;
+	const tx = (v: number): number => (axes.logX ? Math.log10(Math.max(v, 1e-9)) : v);
+	const ty = (v: number): number => (axes.logY ? Math.log10(Math.max(v, 1e-9)) : v);
+	const finite = series.flatMap((s) => s.values.filter(Number.isFinite));
+	const xmin = axes.logX ? tx(Math.min(...x)) : 0;
+	const xmax = Math.max(xmin + 1e-9, axes.logX ? tx(Math.max(...x)) : Math.max(1, ...x));
+	const ymin = axes.logY ? Math.floor(ty(Math.min(...finite))) : 0;
+	const ymax = Math.max(ymin + 1e-9, axes.logY ? Math.ceil(ty(Math.max(...finite))) : Math.max(1e-9, ...finite));
+	const px = (v: number): number => pad.l + ((width - pad.l - pad.r) * (tx(v) - xmin)) / (xmax - xmin);
+	const py = (v: number): number => height - pad.b - ((height - pad.t - pad.b) * (ty(v) - ymin)) / (ymax - ymin);
+	const top = axes.logY ? 10 ** ymax : ymax;
 	let svg = `<svg width="${width}" height="${height}" role="img" aria-label="${esc(title)}"><text x="0" y="14" font-weight="bold">${esc(title)}</text>`;
 	svg += `<line x1="${pad.l}" y1="${height - pad.b}" x2="${width - pad.r}" y2="${height - pad.b}" stroke="#999"/><line x1="${pad.l}" y1="${pad.t}" x2="${pad.l}" y2="${height - pad.b}" stroke="#999"/>`;
-	svg += `<text x="2" y="${pad.t + 10}" font-size="11">${n(ymax, 0)} ${esc(unit)}</text><text x="${width - 60}" y="${height - 8}" font-size="11">${n(xmax, 0)} s</text>`;
+	svg += `<text x="2" y="${pad.t + 10}" font-size="11">${n(top, top < 10 ? 1 : 0)} ${esc(unit)}</text><text x="${width - 2}" y="${height - 8}" font-size="11" text-anchor="end">${n(axes.logX ? 10 ** xmax : xmax, 0)} ${esc(axes.xUnit ?? 's')}</text>`;
+	if (axes.logY) svg += `<text x="2" y="${height - pad.b}" font-size="11">${n(10 ** ymin, ymin < 0 ? 1 : 0)}</text>`;
+	if (axes.logX) for (const xv of x) svg += `<text x="${px(xv).toFixed(1)}" y="${height - pad.b + 12}" font-size="10" text-anchor="middle">${xv}</text>`;
 	series.forEach((s, i) => {
 		const pts = x.map((xv, j) => [xv, s.values[j]!] as const).filter(([, v]) => Number.isFinite(v));
 		svg += `<polyline fill="none" stroke="${colors[i % colors.length]}" stroke-width="2" points="${pts.map(([xv, v]) => `${px(xv).toFixed(1)},${py(v).toFixed(1)}`).join(' ')}"/>`;
-		svg += `<text x="${pad.l + 10 + i * 150}" y="${height - 8}" font-size="11" fill="${colors[i % colors.length]}">${esc(s.name)}</text>`;
+		svg += `<text x="${pad.l + 10 + i * 120}" y="${height - 8}" font-size="11" fill="${colors[i % colors.length]}">${esc(s.name)}</text>`;
 	});
 	return `${svg}</svg>`;
 }
@@ -172,6 +180,30 @@ if (browsers) {
 			],
 		),
 		bars('CPU (% of one core)', ['Chromium (all tabs)', 'server process', 'mediasoup worker'], [{ name: 'CPU', values: [100 * browsers.cpu.chromiumCores, 100 * browsers.cpu.serverCores, 100 * browsers.cpu.workerCores] }], '%'),
+	);
+}
+const forwarding = read('forwarding.json');
+if (forwarding) {
+	const o = forwarding.options;
+	const rows = forwarding.summary as Json[];
+	const systems = o.systems as string[];
+	sections.push(
+		`<h2>Forwarding cost: one ${esc(o.resolution)} H.264 stream (${n(forwarding.input.mbps, 1)} Mbit/s, ${n(forwarding.input.packetsPerSecond, 0)} packets/s) to N receivers, system on one core, median of ${o.reps} <small>(npm run bench:forwarding, ${esc(forwarding.date)})</small></h2>`,
+		`<p>ours = our ingest + consumers with full WebRTC capabilities; ours-lean = codec-only consumers; janus = Janus 1.1.2 VideoRoom remote publisher + rtp_forward; floor = C relay, one sendmmsg per input packet. CPU per forwarded packet = the system's CPU (schedstat) / (input packets × N), ${o.seconds} s windows after ${o.warmup} s warm-up, pacing ${esc(o.pacing)}.</p>`,
+		table(
+			['N', 'packets/s out', ...systems.map((s) => `${s} µs/packet (worst loss %)`)],
+			rows.map((r) => [r.n, n(r.packetsPerSecondOut, 0), ...systems.map((s) => `${n(r.systems[s]?.usPerPacket, 2)} (${n(r.systems[s]?.lossWorstPercent, 2)})`)]),
+		),
+		table(
+			['N', 'ours/Janus', 'ours/floor', 'ours-lean/Janus', 'ours-lean/floor'],
+			rows.map((r) => [r.n, n(r.ratios.oursToJanus, 2), n(r.ratios.oursToFloor, 2), n(r.ratios.oursLeanToJanus, 2), n(r.ratios.oursLeanToFloor, 2)]),
+		),
+		lines('CPU µs per forwarded packet vs receivers N (log–log)', rows.map((r) => r.n), systems.map((s) => ({ name: s, values: rows.map((r) => r.systems[s]?.usPerPacket) })), 'µs', { xUnit: 'receivers', logX: true, logY: true }),
+		bars('Ratio of CPU per forwarded packet', rows.map((r) => `N = ${r.n}`), [
+			{ name: 'ours/Janus', values: rows.map((r) => r.ratios.oursToJanus) },
+			{ name: 'ours/floor', values: rows.map((r) => r.ratios.oursToFloor) },
+			{ name: 'ours-lean/Janus', values: rows.map((r) => r.ratios.oursLeanToJanus) },
+		], '×'),
 	);
 }
 if (sections.length === 0) sections.push('<p>No results yet: run npm run bench:signaling, bench:grand-round or bench:churn first.</p>');
