@@ -13,7 +13,7 @@ import { SigningKey } from './integrity/index.js';
 import { IngestService } from './ingest/index.js';
 import { ClusterMedia, clusterPlacement, createNodeRegistry, type NodeInfo, type NodeRegistry } from './cluster/index.js';
 import { RecordingService, resolveFfmpeg, resolveFfprobe } from './recording/index.js';
-import { assertWorkerBinary, WorkerPool } from './media/index.js';
+import { assertWorkerBinary, checkUdpBuffers, WorkerPool } from './media/index.js';
 import { TurnCredentials, type IceServer } from './network/index.js';
 import { configureLogging, moduleLogger, type Logger } from './observability/index.js';
 import { attachMetrics, registerClusterMetrics } from './observability/metrics/index.js';
@@ -92,6 +92,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			...(config.auth.jwtPublicKey ? { publicKey: config.auth.jwtPublicKey } : {}),
 		});
 
+		checkUdpBuffers(moduleLogger(rootLogger, 'media.udp'));
 		this.#pool = await WorkerPool.create(
 			{
 				numWorkers,

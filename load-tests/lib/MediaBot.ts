@@ -12,7 +12,7 @@ import { RTCPeerConnection, MediaStreamTrack, useH264, useOPUS, useNACK, usePLI,
 import type { ConsumeResponse, JoinResponse, ProducerInfo, TransportParams } from '../../server/signaling/protocol.js';
 import { TestClient } from '../../test/support/sfu.js';
 import { localDtlsParameters, producerParameters, remoteSdp, type RemoteSection } from './botSdp.js';
-import type { MediaFeed } from './MediaFeed.js';
+import { MAX_FEED_DELAY_MS, type MediaFeed } from './MediaFeed.js';
 
 export interface MediaBotOptions {
 	url: string;
@@ -313,9 +313,11 @@ export class MediaBot {
 		if (!feed) throw new Error('a publishing bot needs a media feed');
 		const pc = await newPeerConnection();
 		this.peers.push(pc);
+		// Each bot at its own point of the clip, so that key frames do not all leave at once.
+		const delayMs = Math.random() * MAX_FEED_DELAY_MS;
 		const transceivers = this.options.publish.map((kind) => {
 			const track = new MediaStreamTrack({ kind });
-			this.unsubscribe.push(feed.subscribe(kind, (packet) => track.writeRtp(packet)));
+			this.unsubscribe.push(feed.subscribe(kind, (packet) => track.writeRtp(packet), delayMs));
 			return { kind, transceiver: pc.addTransceiver(track, { direction: 'sendonly' }) };
 		});
 		const offer = await pc.createOffer();

@@ -5,7 +5,9 @@
  * UDP sockets, and each packet is handed to every subscribed werift track.
  * werift rewrites SSRC, payload type, sequence number and timestamp per
  * sender, so hundreds of bots send real, decodable streams for the cost of
- * one encode.
+ * one encode. Each subscriber gets the feed delayed by its own offset (up to
+ * one GOP): without it every bot would send its key frame at the same instant,
+ * a burst no real set of cameras produces.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -35,11 +37,55 @@ export function encodeClip(dir: string, options: ClipOptions): string {
 }
 
 type Sink = (packet: Buffer) => void;
+type Kind = 'audio' | 'video';
+
+interface Subscription {
+	kind: Kind;
+	sink: Sink;
+	delayMs: number;
+	/** Absolute index of the next packet of its kind to hand over. */
+	cursor: number;
+}
+
+/** Packets of one kind with their arrival times; only the last few seconds are kept. */
+class History {
+	private packets: { at: number; packet: Buffer }[] = [];
+	/** Absolute index of packets[0]. */
+	private base = 0;
+
+	get end(): number {
+		return this.base + this.packets.length;
+	}
+
+	push(packet: Buffer, at: number): void {
+		this.packets.push({ at, packet });
+	}
+
+	at(index: number): { at: number; packet: Buffer } | undefined {
+		return this.packets[index - this.base];
+	}
+
+	/** Drops packets older than `keepMs`. */
+	trim(now: number, keepMs: number): void {
+		let drop = 0;
+		while (drop < this.packets.length && this.packets[drop]!.at < now - keepMs) drop++;
+		if (drop > 0) {
+			this.packets = this.packets.slice(drop);
+			this.base += drop;
+		}
+	}
+}
+
+/** Longest per-subscriber delay; the history keeps a little more. */
+export const MAX_FEED_DELAY_MS = 1000;
+const TICK_MS = 5;
 
 export class MediaFeed {
 	private readonly sockets: dgram.Socket[];
-	private readonly sinks = { audio: new Set<Sink>(), video: new Set<Sink>() };
+	private readonly history = { audio: new History(), video: new History() };
+	private readonly subscriptions = new Set<Subscription>();
 	private readonly ffmpeg: ChildProcess;
+	private readonly timer: NodeJS.Timeout;
 	private closed = false;
 	/** Packets read from ffmpeg, per kind (the source rate, for loss accounting). */
 	readonly received = { audio: 0, video: 0 };
@@ -47,6 +93,7 @@ export class MediaFeed {
 	private constructor(sockets: dgram.Socket[], ffmpeg: ChildProcess) {
 		this.sockets = sockets;
 		this.ffmpeg = ffmpeg;
+		this.timer = setInterval(() => this.deliver(), TICK_MS);
 	}
 
 	static async start(clip: string): Promise<MediaFeed> {
@@ -67,11 +114,11 @@ export class MediaFeed {
 			{ stdio: ['ignore', 'ignore', 'inherit'] },
 		);
 		const feed = new MediaFeed([video, audio], ffmpeg);
-		const onMessage = (kind: 'audio' | 'video') => (packet: Buffer) => {
-			// RTCP from ffmpeg (SR, PT 200) arrives on the next port, not here; skip anything not RTP v2.
+		const onMessage = (kind: Kind) => (packet: Buffer) => {
+			// Anything but RTP version 2 (ffmpeg's RTCP goes to the next port, not here) is skipped.
 			if (packet.length < 12 || packet[0]! >> 6 !== 2) return;
 			feed.received[kind]++;
-			for (const sink of feed.sinks[kind]) sink(packet);
+			feed.history[kind].push(packet, performance.now());
 		};
 		video.on('message', onMessage('video'));
 		audio.on('message', onMessage('audio'));
@@ -81,18 +128,37 @@ export class MediaFeed {
 		return feed;
 	}
 
-	/** Every packet of that kind goes to `sink` until the returned function is called. */
-	subscribe(kind: 'audio' | 'video', sink: Sink): () => void {
-		this.sinks[kind].add(sink);
-		return () => this.sinks[kind].delete(sink);
+	/**
+	 * Every packet of that kind goes to `sink`, `delayMs` (0 … MAX_FEED_DELAY_MS)
+	 * after it left ffmpeg, until the returned function is called.
+	 */
+	subscribe(kind: Kind, sink: Sink, delayMs = 0): () => void {
+		const subscription: Subscription = { kind, sink, delayMs: Math.min(MAX_FEED_DELAY_MS, Math.max(0, delayMs)), cursor: this.history[kind].end };
+		this.subscriptions.add(subscription);
+		return () => this.subscriptions.delete(subscription);
 	}
 
 	close(): void {
 		if (this.closed) return;
 		this.closed = true;
+		clearInterval(this.timer);
 		this.ffmpeg.kill('SIGKILL');
 		for (const socket of this.sockets) socket.close();
-		this.sinks.audio.clear();
-		this.sinks.video.clear();
+		this.subscriptions.clear();
+	}
+
+	private deliver(): void {
+		const now = performance.now();
+		for (const subscription of this.subscriptions) {
+			const history = this.history[subscription.kind];
+			for (;;) {
+				const next = history.at(subscription.cursor);
+				if (!next || next.at + subscription.delayMs > now) break;
+				subscription.cursor++;
+				subscription.sink(next.packet);
+			}
+		}
+		this.history.audio.trim(now, MAX_FEED_DELAY_MS + 500);
+		this.history.video.trim(now, MAX_FEED_DELAY_MS + 500);
 	}
 }

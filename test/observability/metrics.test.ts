@@ -5,6 +5,8 @@ import { waitFor } from '../support/processes.js';
 import { freePort, PROMTOOL } from '../support/prometheus.js';
 import { mintToken, startSfu, TestClient, type TestSfu } from '../support/sfu.js';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { MINIMUM_RMEM_DEFAULT } from '../../server/media/index.js';
 
 async function scrape(url: string): Promise<{ status: number; type: string | null; text: string }> {
 	const response = await fetch(url);
@@ -54,6 +56,16 @@ describe('observability: /metrics', function () {
 			for (const secret of [join.peerId, 'ward-12-consult', 'portal-user-7', roomRef('ward-12-consult')]) expect(text).to.not.include(secret);
 			expect(text).to.not.match(/[{,]room="/);
 			host.close();
+		});
+
+		it('reports the UDP receive buffer every worker socket gets, warns at start when it is too small for bursts', async () => {
+			const rmemDefault = Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8'));
+			const { text } = await scrape(`${sfu.url}/metrics`);
+			expect(sample(text, 'sfu_host_udp_rmem_default_bytes')).to.equal(rmemDefault);
+			expect(text).to.match(/\nsfu_host_udp_receive_buffer_errors_total \d+/);
+			const warning = sfu.logs.find((l) => l['module'] === 'media.udp' && l['level'] === 40);
+			if (rmemDefault < MINIMUM_RMEM_DEFAULT) expect(warning?.['rmemDefaultBytes'], 'start-up warning').to.equal(rmemDefault);
+			else expect(warning).to.equal(undefined);
 		});
 
 		it('our own metrics pass promtool check metrics (its complaints about prom-client defaults aside)', async () => {

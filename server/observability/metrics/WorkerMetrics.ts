@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { WorkerPool } from '../../media/index.js';
+import { readUdpBufferSettings, type WorkerPool } from '../../media/index.js';
 import type { MediaObjects } from './MediaObjects.js';
 
 /** How long a scrape waits for a worker's resource usage before reporting without it. */
@@ -148,5 +148,37 @@ export function registerWorkerMetrics(registry: Registry, pool: WorkerPool, obje
 			const [kind, source, transport] = key.split('|') as [string, string, string];
 			g.set({ kind, source, transport }, n);
 		}
+	});
+}
+
+/**
+ * The host's UDP receive buffers: the default every mediasoup socket gets
+ * (mediasoup 3.12 does not size its own) and the kernel's count of datagrams
+ * dropped because a receive buffer was full — host-wide, so other programs'
+ * drops count too, but on a media node they are almost all the workers'.
+ */
+export function registerHostUdpMetrics(registry: Registry): void {
+	const registers = [registry];
+	new Gauge({
+		name: 'sfu_host_udp_rmem_default_bytes',
+		help: 'net.core.rmem_default: the receive buffer of every mediasoup socket (4 MiB recommended).',
+		registers,
+		collect() {
+			const settings = readUdpBufferSettings();
+			if (settings) this.set(settings.rmemDefault);
+		},
+	});
+	// Counted from the node's start: the kernel's total includes whatever happened before.
+	let last: number | null = readUdpBufferSettings()?.receiveBufferErrors ?? null;
+	new Counter({
+		name: 'sfu_host_udp_receive_buffer_errors_total',
+		help: 'UDP datagrams the kernel dropped on this host because a socket receive buffer was full (RcvbufErrors).',
+		registers,
+		collect() {
+			const now = readUdpBufferSettings()?.receiveBufferErrors ?? null;
+			if (now === null) return;
+			if (last !== null && now >= last) this.inc(now - last);
+			last = now;
+		},
 	});
 }

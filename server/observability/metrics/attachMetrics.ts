@@ -14,7 +14,7 @@ import { RoomMetrics } from './RoomMetrics.js';
 import { RtpMetrics } from './RtpMetrics.js';
 import { registerSignalingMetrics } from './SignalingMetrics.js';
 import { StatsSampler } from './StatsSampler.js';
-import { registerWorkerMetrics } from './WorkerMetrics.js';
+import { registerHostUdpMetrics, registerWorkerMetrics } from './WorkerMetrics.js';
 
 /** `ServerConfig['metrics']` fits. */
 export interface MetricsSettings {
@@ -116,6 +116,7 @@ export async function attachMetrics(deps: MetricsDeps): Promise<SfuMetrics | nul
 	for (const worker of deps.pool.workers) objects.follow(worker, worker.appData.slot);
 	deps.pool.on('workerreplaced', (slot, worker) => objects.follow(worker, slot));
 	registerWorkerMetrics(registry, deps.pool, objects);
+	registerHostUdpMetrics(registry);
 
 	const rooms = new RoomMetrics(registry, deps.rooms, objects, { roomLabels: settings.roomLabels, ...(deps.idKey ? { idKey: deps.idKey } : {}) });
 	const rtp = new RtpMetrics(registry, settings.roomLabels ? { roomOf: (router) => rooms.roomOf(router) } : {});
