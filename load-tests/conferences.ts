@@ -4,7 +4,7 @@
  * (everyone sends audio + video and receives everyone else).
  *
  *   npm run bench:conferences [-- --scenario consults|conferences|both --rooms N --sites N
- *                                 --bitrate 600k --resolution 1280x720 --hold 20 --workers 2
+ *                                 --bitrate 300k --resolution 1280x720 --hold 20 --workers 2
  *                                 --bot-processes 2 --in-flight 20]
  *
  * One spawned server on loopback. Every participant is a MediaBot (see
@@ -23,13 +23,17 @@
  *
  * On a 2-core machine the bots (≈ 200 WebRTC peers) compete with the server
  * for the same cores: the bot processes' CPU is printed so a saturated run is
- * visible as such, and the default bitrate is modest. Raise it on a bigger box.
+ * visible as such, and the default bitrate is modest (300 kbit/s; at 600 kbit/s
+ * the bots alone take ≈ 1.4 cores for 100 consults and the machine saturates).
+ * Raise it on a bigger box. The host's net.core.rmem_default is printed: it
+ * decides whether the workers' sockets drop bursts (deploy/sysctl).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readUdpBufferSettings } from '../server/media/index.js';
 import { startServer } from '../test/support/serverProcess.js';
 import { mintToken } from '../test/support/sfu.js';
 import { BotFleet, type BotSpec } from './lib/BotFleet.js';
@@ -43,7 +47,7 @@ const { values } = parseArgs({
 		scenario: { type: 'string', default: 'both' },
 		rooms: { type: 'string' },
 		sites: { type: 'string' },
-		bitrate: { type: 'string', default: '600k' },
+		bitrate: { type: 'string', default: '300k' },
 		resolution: { type: 'string', default: '1280x720' },
 		hold: { type: 'string', default: '20' },
 		workers: { type: 'string', default: '2' },
@@ -65,6 +69,8 @@ const [width, height] = (values.resolution ?? '1280x720').split('x').map(Number)
 const scratch = mkdtempSync(path.join(tmpdir(), 'sfu-bench-conf-'));
 const results = [];
 try {
+	const rmemDefault = readUdpBufferSettings()?.rmemDefault ?? null;
+	process.stdout.write(`host: net.core.rmem_default ${rmemDefault === null ? 'unknown' : `${Math.round(rmemDefault / 1024)} KiB`} (the receive buffer of every worker socket; see deploy/sysctl)\n`);
 	process.stdout.write(`encoding the shared clip (${width}x${height}30 H.264 at ${values.bitrate}bit/s + Opus) …\n`);
 	const clip = encodeClip(scratch, { width, height, fps: 30, bitrate: values.bitrate! });
 	for (const scenario of scenarios) {
@@ -135,6 +141,7 @@ try {
 				sites: scenario.sites,
 				peers,
 				clip: { width, height, fps: 30, bitrate: values.bitrate, gopSeconds: 1 },
+				host: { rmemDefault },
 				arrivalMs,
 				arrivalCpuMsPerPeer: { node: arrivalCpuMs[0]! / peers, workers: arrivalCpuMs.slice(1).map((ms) => ms / peers) },
 				media,

@@ -34,6 +34,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readUdpBufferSettings } from '../server/media/index.js';
 import { TestRedis } from '../test/support/redis.js';
 import { startServer, type ServerProcess } from '../test/support/serverProcess.js';
 import { mintToken, TestClient } from '../test/support/sfu.js';
@@ -102,8 +103,9 @@ try {
 	const rssStart = pids.map(rssMiB);
 	const workerRssStart = workerPids.map((w) => w.reduce((s, pid) => s + rssMiB(pid), 0));
 
-	// Presenter: a host on node A pushing a device stream.
-	const presenter = await TestClient.connect(nodes[0]!.baseUrl, { token: await mintToken({ room: ROOM, role: 'host', sub: 'presenter', name: 'Presenter' }) });
+	// Presenter: a host on node A pushing a device stream into a broadcast room (viewers are
+	// silent: no roster notification per viewer, a batched audience count instead).
+	const presenter = await TestClient.connect(nodes[0]!.baseUrl, { token: await mintToken({ room: ROOM, role: 'host', sub: 'presenter', name: 'Presenter', roomType: 'broadcast' }) });
 	clients.push(presenter);
 	await presenter.ok('join', { protocolVersion: 1 });
 	const ingest = await presenter.ok('createIngest', { kinds: ['video'] });
@@ -204,6 +206,7 @@ try {
 	const summary = (pick: (t: ViewerTiming) => number): Summary => summarize(timings.map(pick));
 	const result = {
 		date: new Date().toISOString(),
+		host: { rmemDefault: readUdpBufferSettings()?.rmemDefault ?? null },
 		viewers: viewerCount,
 		signalingViewers,
 		mediaViewers,

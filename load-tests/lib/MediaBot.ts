@@ -192,6 +192,8 @@ export class MediaBot {
 	private readonly timings: { connectMs: number; joinMs: number; publishMs: number | null };
 	private readonly bySsrc = new Map<number, ReceivedTrack>();
 	private readonly byConsumer = new Map<string, RemoteSection>();
+	/** Producers asked for already (the join answer and notifications may both name one). */
+	private readonly consumed = new Set<string>();
 	private readonly tracks: ReceivedTrack[] = [];
 	private readonly errors: string[] = [];
 	private readonly unsubscribe: (() => void)[] = [];
@@ -222,7 +224,10 @@ export class MediaBot {
 			const socket = client.socket as unknown as { on(event: string, listener: (data: never) => void): void };
 			socket.on('producerNew', (data: { producer: ProducerInfo }) => bot!.consume(data.producer));
 			socket.on('consumerClosed', (data: { consumerId: string }) => bot!.consumerClosed(data.consumerId));
+			// Producers from the join answer, and any announced between the answer and the
+			// listener above (TestClient records every notification since connecting).
 			for (const producer of joined.peers.flatMap((p) => p.producers)) bot.consume(producer);
+			for (const n of client.notifications) if (n.name === 'producerNew') bot.consume(n.data.producer);
 			if (options.publish.length > 0) {
 				await bot.publish();
 				bot.timings.publishMs = performance.now() - t2;
@@ -250,7 +255,8 @@ export class MediaBot {
 	}
 
 	private consume(producer: ProducerInfo): void {
-		if (this.options.consume && !this.options.consume(producer)) return;
+		if (this.consumed.has(producer.id) || (this.options.consume && !this.options.consume(producer))) return;
+		this.consumed.add(producer.id);
 		const knownAt = performance.now();
 		this.enqueue(async () => {
 			const recv = this.recv ?? (await this.createRecv());
