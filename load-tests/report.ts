@@ -110,8 +110,8 @@ const grand = read('grand-round.json');
 if (grand) {
 	const perNode = grand.perNode as Json[];
 	sections.push(
-		`<h2>Grand round: 1 presenter → ${grand.joined}/${grand.viewers} viewer bots over 3 nodes <small>(npm run bench:grand-round, ${esc(grand.date)})</small></h2>`,
-		table(['step', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], Object.entries(grand.latencyMs as Record<string, Json>).map(([k, s]) => [k, n(s.p50), n(s.p95), n(s.p99), n(s.max)])),
+		`<h2>Grand round: 1 presenter → ${grand.viewers} viewers over 3 nodes (${grand.joined}/${grand.signalingViewers ?? grand.viewers} signaling bots, ${grand.mediaViewers ?? 0} WebRTC media bots) <small>(npm run bench:grand-round, ${esc(grand.date)})</small></h2>`,
+		...(grand.joined > 0 ? [table(['signaling bots: step', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], Object.entries(grand.latencyMs as Record<string, Json>).map(([k, s]) => [k, n(s.p50), n(s.p95), n(s.p99), n(s.max)]))] : []),
 		table(
 			['node', 'viewers', 'consumers/worker', 'pipes in/out', 'node CPU ms per arriving viewer', 'node % core (hold)', 'worker % core (hold)', 'node RSS MiB', 'worker RSS MiB'],
 			perNode.map((p) => [
@@ -127,9 +127,19 @@ if (grand) {
 			]),
 		),
 		bars('Consumers per node', perNode.map((p) => p.node), [{ name: 'consumers', values: perNode.map((p) => Object.values(p.consumersPerWorker as Record<string, number>).reduce((a, b) => a + b, 0)) }], ''),
-		...(grand.media ? [`<h3>${grand.mediaViewers} WebRTC media viewers (joined after the others)</h3>`, mediaTable(grand.media)] : []),
-		bars('Join latency', ['connect', 'join', 'consume', 'total'], ['p50', 'p95', 'p99'].map((q) => ({ name: q, values: ['connect', 'join', 'consume', 'total'].map((k) => grand.latencyMs[k][q]) })), 'ms'),
+		...(grand.media
+			? [
+					`<h3>${grand.mediaViewers} WebRTC media viewers (joined after the others)</h3>`,
+					`<p>Join p50 / p95 / p99: ${n(grand.media.joinMs.p50, 0)} / ${n(grand.media.joinMs.p95, 0)} / ${n(grand.media.joinMs.p99, 0)} ms. WebRTC video packets/s sent per node: ${perNode.map((p) => `${esc(p.node)} ${n(p.webrtcVideoPacketsOutPerSecond, 0)}`).join(', ')}.</p>`,
+					mediaTable(grand.media),
+				]
+			: []),
 	);
+	if (grand.joined > 0) {
+		sections.push(
+			bars('Join latency', ['connect', 'join', 'consume', 'total'], ['p50', 'p95', 'p99'].map((q) => ({ name: q, values: ['connect', 'join', 'consume', 'total'].map((k) => grand.latencyMs[k][q]) })), 'ms'),
+		);
+	}
 }
 const churn = read('churn.json');
 if (churn) {
@@ -149,7 +159,7 @@ if (conferences) {
 		const m = r.media;
 		sections.push(
 			`<h2>${esc(r.scenario)}: ${r.rooms} rooms × ${r.sites} sites, WebRTC media bots (${r.clip.width}×${r.clip.height} H.264 at ${esc(r.clip.bitrate)}bit/s + Opus) <small>(npm run bench:conferences, ${esc(conferences.date)})</small></h2>`,
-			`<p>${m.started}/${m.bots} bots started, ${m.failed} failed. Join p50 / p95 / p99: ${n(m.joinMs.p50, 0)} / ${n(m.joinMs.p95, 0)} / ${n(m.joinMs.p99, 0)} ms; publish ${n(m.publishMs.p50, 0)} / ${n(m.publishMs.p95, 0)} / ${n(m.publishMs.p99, 0)} ms. Consumers per worker ${esc(JSON.stringify(r.consumersPerWorker))}.</p>`,
+			`<p>${m.started}/${m.bots} bots started, ${m.failed} failed. Join p50 / p95 / p99: ${n(m.joinMs.p50, 0)} / ${n(m.joinMs.p95, 0)} / ${n(m.joinMs.p99, 0)} ms; publish ${n(m.publishMs.p50, 0)} / ${n(m.publishMs.p95, 0)} / ${n(m.publishMs.p99, 0)} ms. Consumers per worker ${esc(JSON.stringify(r.consumersPerWorker))}. Host net.core.rmem_default: ${r.host?.rmemDefault ? `${n(r.host.rmemDefault / 1024, 0)} KiB` : 'not recorded'}.</p>`,
 			mediaTable(m),
 			table(
 				['server view (hold)', 'packets/s', 'loss %'],

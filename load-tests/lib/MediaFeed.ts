@@ -104,9 +104,12 @@ export class MediaFeed {
 		};
 		const [video, audio] = [await bind(), await bind()];
 		const port = (s: dgram.Socket): number => s.address().port;
+		// Through setpriv's parent-death signal the feed ends with its bot process, even a killed one.
+		const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 		const ffmpeg = spawn(
-			'ffmpeg',
+			setpriv ?? 'ffmpeg',
 			[
+				...(setpriv ? ['--pdeathsig', 'KILL', 'ffmpeg'] : []),
 				...['-v', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-t', '3600'],
 				...['-map', '0:v', '-c', 'copy', '-f', 'rtp', `rtp://127.0.0.1:${port(video)}?pkt_size=1200`],
 				...['-map', '0:a', '-c', 'copy', '-f', 'rtp', `rtp://127.0.0.1:${port(audio)}`],
