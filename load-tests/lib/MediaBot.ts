@@ -72,8 +72,32 @@ const peerConfig = () => ({
  * kernel and report loss the SFU did not cause. Its sockets get 4 MiB (net.core.rmem_max here).
  */
 const createSocket = dgram.createSocket;
-(dgram as { createSocket: unknown }).createSocket = (options: dgram.SocketType | dgram.SocketOptions, callback?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void) =>
-	createSocket({ recvBufferSize: 4 * 2 ** 20, ...(typeof options === 'string' ? { type: options } : options) }, callback);
+/**
+ * Every socket werift opens in this process. werift 0.24's close() leaves one UDP socket per
+ * peer connection open (ICE gathers twice on loopback here), so they are unref'd — a closed
+ * bot never keeps its process alive — and closeBotSockets() ends whatever is left.
+ */
+const botSockets = new Set<dgram.Socket>();
+(dgram as { createSocket: unknown }).createSocket = (options: dgram.SocketType | dgram.SocketOptions, callback?: (msg: Buffer, rinfo: dgram.RemoteInfo) => void) => {
+	const socket = createSocket({ recvBufferSize: 4 * 2 ** 20, ...(typeof options === 'string' ? { type: options } : options) }, callback);
+	botSockets.add(socket);
+	socket.once('close', () => botSockets.delete(socket));
+	socket.once('listening', () => socket.unref());
+	return socket;
+};
+
+/** Closes every UDP socket werift left open in this process: call once all bots are closed. */
+export function closeBotSockets(): void {
+	for (const socket of botSockets) {
+		try {
+			socket.close();
+		} catch {
+			// Already closing.
+		}
+	}
+	botSockets.clear();
+	loopbackStun = null;
+}
 
 /**
  * werift's ICE agent always asks a STUN server for a reflexive candidate, by default one on

@@ -4,7 +4,7 @@
  * Exits when the parent says so, when the parent goes away, or after its
  * deadline — it never outlives a run.
  */
-import { MediaBot, type BotReport } from './MediaBot.js';
+import { closeBotSockets, MediaBot, type BotReport } from './MediaBot.js';
 import { MediaFeed } from './MediaFeed.js';
 import { pool } from './measure.js';
 import type { BotSpec, FleetMessage, ProcessMessage } from './BotFleet.js';
@@ -21,6 +21,7 @@ async function shutdown(code: number): Promise<never> {
 	if (deadline) clearTimeout(deadline);
 	await Promise.all(bots.map((bot) => bot?.close().catch(() => undefined)));
 	feed?.close();
+	closeBotSockets();
 	process.exit(code);
 }
 

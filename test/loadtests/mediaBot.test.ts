@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MediaBot } from '../../load-tests/lib/MediaBot.js';
+import { closeBotSockets, MediaBot } from '../../load-tests/lib/MediaBot.js';
 import { encodeClip, MediaFeed } from '../../load-tests/lib/MediaFeed.js';
 import { waitFor } from '../support/processes.js';
 import { mintToken, startSfu, type TestSfu } from '../support/sfu.js';
@@ -30,6 +30,7 @@ describe('load-test media bots', function () {
 	after(async () => {
 		await Promise.all(bots.map((bot) => bot.close()));
 		feed?.close();
+		closeBotSockets();
 		await sfu?.close();
 		rmSync(scratch, { recursive: true, force: true });
 	});
