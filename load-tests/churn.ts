@@ -2,7 +2,7 @@
  * Churn: viewers joining and leaving at a set rate for a set time, then a
  * drain check that every consumer and transport they created is gone.
  *
- *   npm run bench:churn [-- --rate 20 --seconds 30 --lifetime 5 --rooms 10]
+ *   npm run bench:churn [-- --rate 20 --seconds 30 --lifetime 5 --rooms 10 [--media --bitrate 300k]]
  *
  * One real server process (server/main.ts, one mediasoup worker, loopback,
  * pinned to CPU 0; the bots in this process on CPU 1). Each of `rooms` rooms
@@ -17,12 +17,25 @@
  * /metrics after the drain (must be back to the baseline). Bounded: arrivals
  * stop after `seconds`, lifetimes are capped at 3× the mean, the drain waits
  * at most 30 s. Writes load-tests/results/churn.json.
+ *
+ * With `--media`, ffmpeg feeds every room's ingest (720p30 H.264 at `bitrate`,
+ * `-c copy`, real time) and the arriving viewers are WebRTC MediaBots (in this
+ * process, on CPU 1): the latency is then connect → first key frame received,
+ * and the run adds receiver loss and bitrate — churn with real transports,
+ * DTLS handshakes and consumers that carry media when they are torn down.
  */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer } from '../test/support/serverProcess.js';
 import { mintToken, TestClient } from '../test/support/sfu.js';
 import { metricSamples, viewerBot, type ViewerTiming } from './lib/bots.js';
+import { encodeDeviceClip, startDeviceFeed } from './lib/deviceFeed.js';
+import { closeBotSockets, MediaBot } from './lib/MediaBot.js';
+import { formatMedia, summarizeMedia, type BotOutcome } from './lib/mediaSummary.js';
 import { freeTcpPort } from '../test/support/redis.js';
 import { cpuNs, descendants, fmt, heapAfterGcMiB, pin, rssMiB, summarize, writeResult } from './lib/measure.js';
 
@@ -32,12 +45,15 @@ const { values } = parseArgs({
 		seconds: { type: 'string', default: '30' },
 		lifetime: { type: 'string', default: '5' },
 		rooms: { type: 'string', default: '10' },
+		media: { type: 'boolean', default: false },
+		bitrate: { type: 'string', default: '300k' },
 	},
 });
 const rate = Math.min(200, Math.max(0.1, Number(values.rate)));
 const seconds = Math.min(300, Math.max(2, Number(values.seconds)));
 const lifetime = Math.min(60, Math.max(0.1, Number(values.lifetime)));
 const roomCount = Math.min(100, Math.max(1, Number(values.rooms)));
+const media = values.media === true;
 
 pin(process.pid, '1');
 const inspectorPort = await freeTcpPort();
@@ -66,6 +82,9 @@ const metrics = async (): Promise<{ consumers: number; connections: number; peer
 	return { consumers: sum('sfu_worker_consumers'), connections: sum('sfu_signaling_connections'), peers: sum('sfu_peers'), heapUsedMiB: sum('nodejs_heap_size_used_bytes') / 2 ** 20 };
 };
 const hosts: TestClient[] = [];
+const feeds: ChildProcess[] = [];
+const scratch = mkdtempSync(path.join(tmpdir(), 'sfu-bench-churn-'));
+const mediaOutcomes: BotOutcome[] = [];
 try {
 	process.stdout.write(`churn: ${rate} joins/s for ${seconds} s, mean stay ${lifetime} s (≈ ${fmt(rate * lifetime, 0)} concurrent), ${roomCount} rooms; server pid ${pid} on CPU 0\n`);
 	const producers: string[] = [];
@@ -73,7 +92,9 @@ try {
 		const host = await TestClient.connect(server.baseUrl, { token: await mintToken({ room: `churn-${r}`, role: 'host', sub: `host-${r}` }) });
 		hosts.push(host);
 		await host.ok('join', { protocolVersion: 1 });
-		producers.push((await host.ok('createIngest', { kinds: ['video'] })).streams[0]!.producerId);
+		const ingest = await host.ok('createIngest', { kinds: ['video'] });
+		producers.push(ingest.streams[0]!.producerId);
+		if (media) feeds.push(startDeviceFeed(encodeDeviceClip(scratch, values.bitrate!), ingest.streams[0]!, seconds + 3 * lifetime + 120));
 	}
 	await sleep(1000);
 	const baseline = await metrics();
@@ -86,6 +107,8 @@ try {
 	let active = 0;
 	let failures = 0;
 	let arrivals = 0;
+	/** Media viewers that left (short stays) before their first key frame arrived. */
+	let leftBeforePicture = 0;
 	const lives: Promise<void>[] = [];
 	const life = async (index: number): Promise<void> => {
 		const clients: TestClient[] = [];
@@ -94,9 +117,24 @@ try {
 			const room = index % roomCount;
 			const token = await mintToken({ room: `churn-${room}`, role: 'observer', sub: `churn-${index}` });
 			const at = performance.now() - start;
+			const stay = Math.min(3 * lifetime, -Math.log(1 - Math.random()) * lifetime);
+			if (media) {
+				// A WebRTC viewer: connect → first key frame of the room's device stream.
+				const bot = await MediaBot.start({ url: server.baseUrl, token, publish: [], feed: null, consume: (p) => p.kind === 'video' });
+				try {
+					await sleep(stay * 1000);
+					const report = bot.report();
+					mediaOutcomes.push({ report });
+					const firstKeyFrameMs = report.tracks[0]?.firstKeyFrameMs ?? null;
+					if (firstKeyFrameMs === null) leftBeforePicture++;
+					else records.push({ node: 'node', connectMs: report.connectMs, joinMs: report.joinMs, consumeMs: firstKeyFrameMs, totalMs: report.connectMs + report.joinMs + firstKeyFrameMs, at });
+				} finally {
+					await bot.close();
+				}
+				return;
+			}
 			const timing = await viewerBot(server.baseUrl, 'node', token, () => producers[room]!, clients);
 			records.push({ ...timing, at });
-			const stay = Math.min(3 * lifetime, -Math.log(1 - Math.random()) * lifetime);
 			await sleep(stay * 1000);
 			await clients[0]!.request('leave', {}, 10_000);
 		} catch (error) {
@@ -167,6 +205,7 @@ try {
 		heapAfterGcMiB: { baseline: heapBaseline, afterDrain: heapAfter, perThousandSessionsKiB: ((heapAfter - heapBaseline) * 1024 * 1000) / Math.max(1, records.length) },
 		objects: { baseline, afterDrain: after },
 		timeline,
+		media: media ? { ...summarizeMedia(mediaOutcomes), leftBeforePicture } : null,
 	};
 	process.stdout.write(
 		`  ${records.length}/${arrivals} sessions completed, ${failures} failed; connect→consuming p50 ${fmt(overall.p50)} ms, p95 ${fmt(overall.p95)}, p99 ${fmt(overall.p99)}; ` +
@@ -174,10 +213,14 @@ try {
 			`  after drain: consumers ${baseline.consumers}→${after.consumers}, connections ${baseline.connections}→${after.connections}, peers ${baseline.peers}→${after.peers}; ` +
 			`V8 heap after forced GC ${fmt(heapBaseline)}→${fmt(heapAfter)} MiB (${fmt(result.heapAfterGcMiB.perThousandSessionsKiB, 0)} KiB per 1000 sessions), RSS node ${fmt(rssBaseline.node, 0)}→${fmt(rssAfter.node, 0)} MiB, worker ${fmt(rssBaseline.worker, 0)}→${fmt(rssAfter.worker, 0)} MiB\n`,
 	);
+	if (result.media) process.stdout.write(`  WebRTC viewers (the latency above is connect → first key frame; ${leftBeforePicture} left before theirs):\n${formatMedia(result.media)}`);
 	process.stdout.write(`written ${writeResult('churn.json', result)}\n`);
 	if (after.consumers !== baseline.consumers || after.peers !== baseline.peers) process.stdout.write('  LEAK: media objects did not return to the baseline\n');
 } finally {
 	for (const h of hosts) h.close();
+	for (const feed of feeds) feed.kill('SIGKILL');
+	closeBotSockets();
 	await server.stop('SIGTERM', 10_000);
+	rmSync(scratch, { recursive: true, force: true });
 }
 process.exit(0);

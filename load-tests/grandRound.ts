@@ -28,7 +28,7 @@
  * worker over a hold window, memory growth. Writes
  * load-tests/results/grand-round.json.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,6 +39,7 @@ import { TestRedis } from '../test/support/redis.js';
 import { startServer, type ServerProcess } from '../test/support/serverProcess.js';
 import { mintToken, TestClient } from '../test/support/sfu.js';
 import { BotFleet, type BotSpec } from './lib/BotFleet.js';
+import { encodeDeviceClip, startDeviceFeed } from './lib/deviceFeed.js';
 import { metricBy, metricSamples, viewerBot, type ViewerTiming } from './lib/bots.js';
 import { formatMedia, summarizeMedia, type MediaSummary } from './lib/mediaSummary.js';
 import { cpuNs, descendants, fmt, pool, rssMiB, summarize, withTimeout, writeResult, type Summary } from './lib/measure.js';
@@ -62,7 +63,6 @@ const botProcesses = Math.min(8, Math.max(1, Number(values['bot-processes'])));
 const ROOM = 'grand-round-bench';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'sfu-bench-grand-'));
-const clip = path.join(scratch, 'clip.mp4');
 const redis = await TestRedis.start();
 const nodes: ServerProcess[] = [];
 const clients: TestClient[] = [];
@@ -73,11 +73,7 @@ try {
 		`grand round: 1 presenter (720p30 H.264 at ${values.bitrate}bit/s, device ingest on node A) → ${viewerCount} viewers over 3 nodes ` +
 			`(${signalingViewers} signaling bots, ${inFlight} arriving at a time, then ${mediaViewers} WebRTC media bots), hold ${holdSeconds} s\n`,
 	);
-	execFileSync('ffmpeg', [
-		...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-t', '10'],
-		...['-c:v', 'libx264', '-profile:v', 'main', '-bf', '0', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
-		...['-b:v', values.bitrate!, '-maxrate', values.bitrate!, '-bufsize', values.bitrate!, '-g', '30', '-x264-params', 'repeat-headers=1', clip],
-	]);
+	const clip = encodeDeviceClip(scratch, values.bitrate!);
 	const admin = await mintToken({ room: 'any', role: 'admin' as 'host' });
 	const nodeEnv = (id: string, rtcMin: number): Record<string, string> => ({
 		NODE_ID: id,
@@ -110,14 +106,7 @@ try {
 	await presenter.ok('join', { protocolVersion: 1 });
 	const ingest = await presenter.ok('createIngest', { kinds: ['video'] });
 	const video = ingest.streams[0]!;
-	ffmpeg = spawn(
-		'ffmpeg',
-		[
-			...['-v', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-t', '600', '-c', 'copy', '-an'],
-			...['-payload_type', String(video.payloadType), '-ssrc', String(video.ssrc), '-f', 'rtp', `rtp://127.0.0.1:${video.port}?rtcpport=${video.rtcpPort}&pkt_size=1200`],
-		],
-		{ stdio: ['ignore', 'ignore', 'inherit'] },
-	);
+	ffmpeg = startDeviceFeed(clip, video);
 	await sleep(2000);
 
 	const tokens = await Promise.all(Array.from({ length: signalingViewers }, (_, i) => mintToken({ room: ROOM, role: 'observer', sub: `viewer-${i}`, name: `Viewer ${i}` })));

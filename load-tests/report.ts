@@ -147,6 +147,9 @@ if (churn) {
 	sections.push(
 		`<h2>Churn: ${churn.rate} joins/s for ${churn.seconds} s, mean stay ${churn.lifetime} s <small>(npm run bench:churn, ${esc(churn.date)})</small></h2>`,
 		`<p>${churn.completed}/${churn.arrivals} sessions, ${churn.failures} failed; connect→consuming p50 ${n(churn.connectToConsumingMs.p50)} ms, p95 ${n(churn.connectToConsumingMs.p95)}, p99 ${n(churn.connectToConsumingMs.p99)}; node ${n(churn.cpu.nodeCpuMsPerSession, 2)} ms CPU per session. After the drain: consumers ${churn.objects.baseline.consumers} → ${churn.objects.afterDrain.consumers}, peers ${churn.objects.baseline.peers} → ${churn.objects.afterDrain.peers}; node RSS ${n(churn.rssMiB.baseline.node, 0)} → ${n(churn.rssMiB.afterDrain.node, 0)} MiB; V8 heap after a forced GC ${n(churn.heapAfterGcMiB?.baseline)} → ${n(churn.heapAfterGcMiB?.afterDrain)} MiB.</p>`,
+		...(churn.media
+			? [`<h3>WebRTC viewers (--media): latency is connect → first key frame; ${churn.media.leftBeforePicture} left before theirs</h3>`, mediaTable(churn.media)]
+			: []),
 		lines('Active sessions and node CPU (%)', t.map((r) => r.t), [{ name: 'active', values: t.map((r) => r.active) }, { name: 'node % core', values: t.map((r) => 100 * r.nodeCoreShare) }], ''),
 		lines('Connect→consuming latency (ms)', t.map((r) => r.t), [{ name: 'p50', values: t.map((r) => r.joinP50Ms) }, { name: 'p99', values: t.map((r) => r.joinP99Ms) }], 'ms'),
 		lines('Memory (MiB)', t.map((r) => r.t), [{ name: 'node RSS', values: t.map((r) => r.nodeRssMiB) }, { name: 'worker RSS', values: t.map((r) => r.workerRssMiB) }], 'MiB'),

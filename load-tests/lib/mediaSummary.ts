@@ -1,5 +1,5 @@
 /** Aggregates media-bot reports into the numbers a run prints and stores. */
-import type { FleetReport } from './BotFleet.js';
+import type { BotReport } from './MediaBot.js';
 import { fmt, summarize, type Summary } from './measure.js';
 
 export interface MediaSummary {
@@ -23,14 +23,20 @@ export interface MediaSummary {
 			/** Loss over all tracks (Σ lost / Σ expected) and the worst single track, %. */
 			lossPct: number;
 			worstLossPct: number;
-			/** Mean received bitrate per track, kbit/s. */
+			/** Received bitrate per track, kbit/s (payload bytes over the time each was heard). */
 			kbps: number;
 			packets: number;
 		}
 	>;
 }
 
-export function summarizeMedia(reports: FleetReport[]): MediaSummary {
+/** One bot's outcome: its report, or the error that kept it from starting (a BotFleet report fits). */
+export interface BotOutcome {
+	report: BotReport | null;
+	error?: string;
+}
+
+export function summarizeMedia(reports: BotOutcome[]): MediaSummary {
 	const ok = reports.filter((r) => r.report !== null && !r.error);
 	const tracks = ok.flatMap((r) => r.report!.tracks);
 	const kind = (k: 'audio' | 'video'): MediaSummary['perKind']['audio'] => {
@@ -45,7 +51,8 @@ export function summarizeMedia(reports: FleetReport[]): MediaSummary {
 			firstKeyFrameMs: summarize(heard.filter((t) => t.firstKeyFrameMs !== null).map((t) => t.firstKeyFrameMs!)),
 			lossPct: packets + lost > 0 ? (100 * lost) / (packets + lost) : NaN,
 			worstLossPct: Math.max(0, ...heard.map((t) => (100 * t.lost) / (t.packets + t.lost))),
-			kbps: heard.length ? heard.reduce((s, t) => s + (t.spanMs > 0 ? (8 * t.bytes) / t.spanMs : 0), 0) / heard.length : NaN,
+			// Over tracks heard for at least 2 s: a short one is mostly its first key frame.
+			kbps: ((long) => (long.length ? (8 * long.reduce((s, t) => s + t.bytes, 0)) / long.reduce((s, t) => s + t.spanMs, 0) : NaN))(heard.filter((t) => t.spanMs >= 2000)),
 			packets,
 		};
 	};
