@@ -8,7 +8,7 @@
  * to the first key frame (the first moment a decoder could show a picture).
  */
 import dgram from 'node:dgram';
-import { RTCPeerConnection, MediaStreamTrack, useH264, useOPUS, useNACK, usePLI, useTWCC, useSdesMid, useTransportWideCC, type RtpPacket } from 'werift';
+import { classes, Message, methods, parseMessage, RTCPeerConnection, MediaStreamTrack, useH264, useOPUS, useNACK, usePLI, useTWCC, useSdesMid, useTransportWideCC, type RtpPacket } from 'werift';
 import type { ConsumeResponse, JoinResponse, ProducerInfo, TransportParams } from '../../server/signaling/protocol.js';
 import { TestClient } from '../../test/support/sfu.js';
 import { localDtlsParameters, producerParameters, remoteSdp, type RemoteSection } from './botSdp.js';
@@ -108,20 +108,11 @@ let loopbackStun: Promise<number> | null = null;
 function loopbackStunPort(): Promise<number> {
 	loopbackStun ??= new Promise((resolve) => {
 		const socket = dgram.createSocket('udp4');
-		socket.on('message', (request, from) => {
-			// A Binding request (type 0x0001, magic cookie): answer success with XOR-MAPPED-ADDRESS.
-			if (request.length < 20 || request.readUInt16BE(0) !== 0x0001 || request.readUInt32BE(4) !== 0x2112a442) return;
-			const response = Buffer.alloc(32);
-			response.writeUInt16BE(0x0101, 0);
-			response.writeUInt16BE(12, 2);
-			request.copy(response, 4, 4, 20);
-			response.writeUInt16BE(0x0020, 20);
-			response.writeUInt16BE(8, 22);
-			response.writeUInt16BE(0x0001, 24);
-			response.writeUInt16BE(from.port ^ 0x2112, 26);
-			const ip = from.address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-			response.writeUInt32BE((ip ^ 0x2112a442) >>> 0, 28);
-			socket.send(response, from.port, from.address);
+		socket.on('message', (data, from) => {
+			const request = parseMessage(data);
+			if (request?.messageMethod !== methods.BINDING || request.messageClass !== classes.REQUEST) return;
+			const response = new Message(methods.BINDING, classes.RESPONSE, request.transactionId).setAttribute('XOR-MAPPED-ADDRESS', [from.address, from.port]);
+			socket.send(response.bytes, from.port, from.address);
 		});
 		socket.bind(0, '127.0.0.1', () => {
 			socket.unref();
