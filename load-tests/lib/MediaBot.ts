@@ -22,6 +22,11 @@ export interface MediaBotOptions {
 	feed: MediaFeed | null;
 	/** Which of the room's producers to consume (default: all). */
 	consume?: (producer: ProducerInfo) => boolean;
+	/**
+	 * Receive side: apply the local answer (which starts ICE) before `connectTransport`, as
+	 * WebRTC stacks other than mediasoup-client do. Default false: mediasoup-client's order.
+	 */
+	connectAfterAnswer?: boolean;
 }
 
 /** What one received track saw. */
@@ -320,13 +325,16 @@ export class MediaBot {
 	private async negotiateRecv(recv: NonNullable<MediaBot['recv']>): Promise<void> {
 		await recv.pc.setRemoteDescription({ type: 'offer', sdp: remoteSdp(recv.transport, recv.sections, 'actpass', ++recv.version) });
 		const answer = await recv.pc.createAnswer();
-		// Connect before applying the answer, as mediasoup-client does: applying it starts ICE, and
-		// on loopback ICE completes before a later connectTransport would reach the server.
-		if (!recv.connected) {
+		// mediasoup-client connects before applying the answer (which starts ICE); other stacks
+		// connect after, when on loopback ICE has completed and the server already runs DTLS.
+		const connect = async (): Promise<void> => {
+			if (recv.connected) return;
 			recv.connected = true;
 			await this.client.ok('connectTransport', { transportId: recv.transport.id, dtlsParameters: localDtlsParameters(answer.sdp) });
-		}
+		};
+		if (!this.options.connectAfterAnswer) await connect();
 		await recv.pc.setLocalDescription(answer);
+		if (this.options.connectAfterAnswer) await connect();
 	}
 
 	private async publish(): Promise<void> {

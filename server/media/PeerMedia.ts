@@ -29,6 +29,8 @@ export interface TransportAppData {
 	[key: string]: unknown;
 	peerId: string;
 	direction: 'send' | 'recv';
+	/** Set by the first connectTransport: the remote DTLS fingerprint is given once. */
+	connectCalled?: boolean;
 }
 
 export interface ProducerAppData {
@@ -139,8 +141,17 @@ export class PeerMedia extends EventEmitter<PeerMediaEvents> {
 
 	async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
 		const transport = this.#transport(transportId);
-		if (transport.dtlsState !== 'new') throw new SfuError('invalid_state', 'the transport is already connected');
-		await transport.connect({ dtlsParameters });
+		// Not dtlsState: a client whose WebRTC stack starts ICE before it calls connectTransport
+		// (pion, aiortc, GStreamer and werift apply their answer first) finds mediasoup already
+		// running DTLS as server — its fingerprint is still welcome; only a second call is not.
+		if (transport.appData.connectCalled) throw new SfuError('invalid_state', 'connectTransport was already called for this transport');
+		transport.appData.connectCalled = true;
+		try {
+			await transport.connect({ dtlsParameters });
+		} catch (error) {
+			transport.appData.connectCalled = false;
+			throw error;
+		}
 	}
 
 	async restartIce(transportId: string): Promise<types.IceParameters> {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { closeBotSockets, MediaBot } from '../../load-tests/lib/MediaBot.js';
 import { encodeClip, MediaFeed } from '../../load-tests/lib/MediaFeed.js';
 import { waitFor } from '../support/processes.js';
-import { mintToken, startSfu, type TestSfu } from '../support/sfu.js';
+import { mintToken, startSfu, TestClient, type TestSfu } from '../support/sfu.js';
 
 describe('load-test media bots', function () {
 	this.timeout(60_000);
@@ -53,6 +53,33 @@ describe('load-test media bots', function () {
 		// The server's side agrees: four producers and four consumers, one per site and kind.
 		const counts = sfu.server.counts();
 		expect({ peers: counts.peers, producers: counts.producers, consumers: counts.consumers }).to.deep.equal({ peers: 2, producers: 4, consumers: 4 });
+	});
+
+	it('a receiver whose WebRTC stack starts ICE before connectTransport (not mediasoup-client’s order) still gets media; a second connectTransport is refused', async () => {
+		const late = await MediaBot.start({
+			url: sfu.url,
+			token: await mintToken({ room: 'bot-consult', role: 'clinician', sub: 'site-c' }),
+			publish: [],
+			feed: null,
+			connectAfterAnswer: true,
+		});
+		bots.push(late);
+		await waitFor(() => late.report().tracks.filter((t) => t.firstKeyFrameMs !== null && t.packets > 20).length === 4, 15_000, 'the late-connecting bot receiving both sites');
+		expect(late.report().errors).to.deep.equal([]);
+		const client = await TestClient.connect(sfu.url, { token: await mintToken({ room: 'bot-consult', role: 'clinician', sub: 'site-d' }) });
+		try {
+			await client.ok('join', { protocolVersion: 1 });
+			const transport = await client.ok('createTransport', { direction: 'recv' });
+			const dtlsParameters = { role: 'client' as const, fingerprints: [{ algorithm: 'sha-256' as const, value: Array.from({ length: 32 }, () => 'AB').join(':') }] };
+			await client.ok('connectTransport', { transportId: transport.id, dtlsParameters });
+			const again = await client.request('connectTransport', { transportId: transport.id, dtlsParameters });
+			expect(again.ok ? null : again.error.code).to.equal('invalid_state');
+		} finally {
+			await client.request('leave', {}).catch(() => undefined);
+			client.close();
+		}
+		await late.close();
+		bots.pop();
 	});
 
 	it('a bot that leaves is gone from the room and its peer stops receiving it', async () => {
