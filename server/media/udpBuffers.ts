@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
  * distributions). That holds ≈ 100 video packets: a worker that is busy for
  * 10 ms while a hundred senders keep sending loses packets in the kernel, and
  * every lost input packet is lost for every viewer. Measured here with 100
- * consults (200 WebRTC peers): 1–5 % of audio lost at the worker's socket
+ * consults (200 WebRTC peers): 1–10 % of audio lost at the worker's socket
  * with 208 KiB, none with 4 MiB.
  */
 export interface UdpBufferSettings {
