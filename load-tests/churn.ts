@@ -32,7 +32,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer } from '../test/support/serverProcess.js';
 import { mintToken, TestClient } from '../test/support/sfu.js';
-import { metricSamples, viewerBot, type ViewerTiming } from './lib/bots.js';
+import { metricSamples, scrapeMetrics, viewerBot, type ViewerTiming } from './lib/bots.js';
 import { encodeDeviceClip, startDeviceFeed } from './lib/deviceFeed.js';
 import { closeBotSockets, MediaBot } from './lib/MediaBot.js';
 import { formatMedia, summarizeMedia, type BotOutcome } from './lib/mediaSummary.js';
@@ -77,7 +77,7 @@ const pid = server.proc.pid!;
 const workers = descendants(pid, 'mediasoup-worker');
 const admin = await mintToken({ room: 'any', role: 'admin' as 'host' });
 const metrics = async (): Promise<{ consumers: number; connections: number; peers: number; heapUsedMiB: number }> => {
-	const text = await (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+	const text = await scrapeMetrics(server.baseUrl, admin);
 	const sum = (name: string): number => Object.values(metricSamples(text, name)).reduce((a, b) => a + b, 0);
 	return { consumers: sum('sfu_worker_consumers'), connections: sum('sfu_signaling_connections'), peers: sum('sfu_peers'), heapUsedMiB: sum('nodejs_heap_size_used_bytes') / 2 ** 20 };
 };

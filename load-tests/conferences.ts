@@ -33,11 +33,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readUdpBufferSettings } from '../server/media/index.js';
+import { readRmemDefault } from '../server/media/index.js';
 import { startServer } from '../test/support/serverProcess.js';
 import { mintToken } from '../test/support/sfu.js';
 import { BotFleet, type BotSpec } from './lib/BotFleet.js';
-import { metricBy, metricSamples } from './lib/bots.js';
+import { metricBy, metricSamples, scrapeMetrics } from './lib/bots.js';
 import { encodeClip } from './lib/MediaFeed.js';
 import { formatMedia, summarizeMedia } from './lib/mediaSummary.js';
 import { cpuNs, descendants, fmt, rssMiB, writeResult } from './lib/measure.js';
@@ -69,7 +69,7 @@ const [width, height] = (values.resolution ?? '1280x720').split('x').map(Number)
 const scratch = mkdtempSync(path.join(tmpdir(), 'sfu-bench-conf-'));
 const results = [];
 try {
-	const rmemDefault = readUdpBufferSettings()?.rmemDefault ?? null;
+	const rmemDefault = readRmemDefault();
 	process.stdout.write(`host: net.core.rmem_default ${rmemDefault === null ? 'unknown' : `${Math.round(rmemDefault / 1024)} KiB`} (the receive buffer of every worker socket; see deploy/sysctl)\n`);
 	process.stdout.write(`encoding the shared clip (${width}x${height}30 H.264 at ${values.bitrate}bit/s + Opus) …\n`);
 	const clip = encodeClip(scratch, { width, height, fps: 30, bitrate: values.bitrate! });
@@ -111,7 +111,7 @@ try {
 			await sleep(3000);
 			const tracked = [pid, ...workers, ...fleet.pids];
 			const rtpView = async (): Promise<Record<string, Record<string, number>>> => {
-				const text = await (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+				const text = await scrapeMetrics(server.baseUrl, admin);
 				return { packets: metricBy(text, 'sfu_rtp_packets_total', ['direction', 'kind']), lost: metricBy(text, 'sfu_rtp_packets_lost_total', ['direction', 'kind']) };
 			};
 			const rtp0 = await rtpView();
@@ -133,7 +133,7 @@ try {
 				}),
 			);
 			const { bots: reports } = await fleet.report();
-			const metrics = await (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+			const metrics = await scrapeMetrics(server.baseUrl, admin);
 			const media = summarizeMedia(reports);
 			const row = {
 				scenario: scenario.name,

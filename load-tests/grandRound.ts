@@ -34,13 +34,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readUdpBufferSettings } from '../server/media/index.js';
+import { readRmemDefault } from '../server/media/index.js';
 import { TestRedis } from '../test/support/redis.js';
 import { startServer, type ServerProcess } from '../test/support/serverProcess.js';
 import { mintToken, TestClient } from '../test/support/sfu.js';
 import { BotFleet, type BotSpec } from './lib/BotFleet.js';
 import { encodeDeviceClip, startDeviceFeed } from './lib/deviceFeed.js';
-import { metricBy, metricSamples, viewerBot, type ViewerTiming } from './lib/bots.js';
+import { metricBy, metricSamples, scrapeMetrics, viewerBot, type ViewerTiming } from './lib/bots.js';
 import { formatMedia, summarizeMedia, type MediaSummary } from './lib/mediaSummary.js';
 import { cpuNs, descendants, fmt, pool, rssMiB, summarize, withTimeout, writeResult, type Summary } from './lib/measure.js';
 
@@ -147,7 +147,7 @@ try {
 	const rtpOut = async (): Promise<number[]> =>
 		Promise.all(
 			nodes.map(async (node) => {
-				const text = await (await fetch(`${node.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+				const text = await scrapeMetrics(node.baseUrl, admin);
 				return metricBy(text, 'sfu_rtp_packets_total', ['direction', 'kind', 'transport'])['out/video/webrtc'] ?? 0;
 			}),
 		);
@@ -168,7 +168,7 @@ try {
 	};
 	const perNode = [];
 	for (const [i, node] of nodes.entries()) {
-		const metrics = await (await fetch(`${node.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+		const metrics = await scrapeMetrics(node.baseUrl, admin);
 		const consumers = metricSamples(metrics, 'sfu_worker_consumers');
 		const bytes = metricSamples(metrics, 'sfu_transport_bytes_total');
 		const notifications = metricSamples(metrics, 'sfu_signaling_notifications_total');
@@ -195,7 +195,7 @@ try {
 	const summary = (pick: (t: ViewerTiming) => number): Summary => summarize(timings.map(pick));
 	const result = {
 		date: new Date().toISOString(),
-		host: { rmemDefault: readUdpBufferSettings()?.rmemDefault ?? null },
+		host: { rmemDefault: readRmemDefault() },
 		viewers: viewerCount,
 		signalingViewers,
 		mediaViewers,

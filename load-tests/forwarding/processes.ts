@@ -4,20 +4,18 @@
  * SIGTERM then SIGKILL) and remove the same temp files.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { withParentDeath } from '../lib/measure.js';
 
 const children = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
 const closers = new Set<() => Promise<void>>();
 
 const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
-
-/** util-linux setpriv, to give children a parent-death signal (they go even if we are SIGKILLed). */
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 
 /**
  * Spawns a child process that cleanup() will stop, optionally pinned with
@@ -26,7 +24,7 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
  */
 export function spawnTracked(command: string, args: string[], options: SpawnOptions & { cpus?: string } = {}): ChildProcess {
 	const { cpus, ...spawnOptions } = options;
-	const argv = [...(cpus ? ['taskset', '-c', cpus] : []), ...(SETPRIV ? [SETPRIV, '--pdeathsig', 'TERM'] : []), command, ...args];
+	const argv = [...(cpus ? ['taskset', '-c', cpus] : []), ...withParentDeath(command, args, 'TERM')];
 	const child = spawn(argv[0]!, argv.slice(1), spawnOptions);
 	children.add(child);
 	child.once('exit', () => children.delete(child));

@@ -12,6 +12,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
+import { withParentDeath } from './measure.js';
 import path from 'node:path';
 
 export interface ClipOptions {
@@ -104,18 +105,17 @@ export class MediaFeed {
 		};
 		const [video, audio] = [await bind(), await bind()];
 		const port = (s: dgram.Socket): number => s.address().port;
-		// Through setpriv's parent-death signal the feed ends with its bot process, even a killed one.
-		const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-		const ffmpeg = spawn(
-			setpriv ?? 'ffmpeg',
+		// Through a parent-death signal the feed ends with its bot process, even a killed one.
+		const [command, ...argv] = withParentDeath(
+			'ffmpeg',
 			[
-				...(setpriv ? ['--pdeathsig', 'KILL', 'ffmpeg'] : []),
 				...['-v', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-t', '3600'],
 				...['-map', '0:v', '-c', 'copy', '-f', 'rtp', `rtp://127.0.0.1:${port(video)}?pkt_size=1200`],
 				...['-map', '0:a', '-c', 'copy', '-f', 'rtp', `rtp://127.0.0.1:${port(audio)}`],
 			],
-			{ stdio: ['ignore', 'ignore', 'inherit'] },
+			'KILL',
 		);
+		const ffmpeg = spawn(command!, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
 		const feed = new MediaFeed([video, audio], ffmpeg);
 		const onMessage = (kind: Kind) => (packet: Buffer) => {
 			// Anything but RTP version 2 (ffmpeg's RTCP goes to the next port, not here) is skipped.

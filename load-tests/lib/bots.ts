@@ -58,3 +58,8 @@ export function metricBy(text: string, name: string, labels: string[]): Record<s
 	}
 	return out;
 }
+
+/** One scrape of a node's /metrics (the admin token the runs mint), as exposition text. */
+export async function scrapeMetrics(baseUrl: string, adminToken: string): Promise<string> {
+	return (await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } })).text();
+}

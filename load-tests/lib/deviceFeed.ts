@@ -9,6 +9,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { IngestEndpointInfo } from '../../server/signaling/protocol.js';
+import { withParentDeath } from './measure.js';
 
 /** Encodes the device clip once into `dir` (10 s, 1 s GOP, SPS/PPS before every IDR). */
 export function encodeDeviceClip(dir: string, bitrate: string): string {
@@ -24,10 +25,13 @@ export function encodeDeviceClip(dir: string, bitrate: string): string {
 
 /** Starts sending `clip` to one video stream of an ingest endpoint. */
 export function startDeviceFeed(clip: string, stream: IngestEndpointInfo['streams'][number], maxSeconds = 600): ChildProcess {
-	const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-	const args = [
-		...['-v', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-t', String(maxSeconds), '-c', 'copy', '-an'],
-		...['-payload_type', String(stream.payloadType), '-ssrc', String(stream.ssrc), '-f', 'rtp', `rtp://127.0.0.1:${stream.port}?rtcpport=${stream.rtcpPort}&pkt_size=1200`],
-	];
-	return spawn(setpriv ?? 'ffmpeg', setpriv ? ['--pdeathsig', 'KILL', 'ffmpeg', ...args] : args, { stdio: ['ignore', 'ignore', 'inherit'] });
+	const [command, ...args] = withParentDeath(
+		'ffmpeg',
+		[
+			...['-v', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-t', String(maxSeconds), '-c', 'copy', '-an'],
+			...['-payload_type', String(stream.payloadType), '-ssrc', String(stream.ssrc), '-f', 'rtp', `rtp://127.0.0.1:${stream.port}?rtcpport=${stream.rtcpPort}&pkt_size=1200`],
+		],
+		'KILL',
+	);
+	return spawn(command!, args, { stdio: ['ignore', 'ignore', 'inherit'] });
 }

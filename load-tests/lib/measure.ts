@@ -1,6 +1,6 @@
 /** Shared measuring helpers for the load tests (loopback only, no test framework). */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -70,6 +70,18 @@ export function cpuWindow(pids: number[]): { stop(): { wallMs: number; cpuMs: Re
 			return { wallMs, cpuMs };
 		},
 	};
+}
+
+/** util-linux setpriv, where the system has it. */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+/**
+ * The argv that runs `command` with a parent-death signal (setpriv --pdeathsig), so it
+ * ends even when this process is SIGKILLed; without setpriv, the command as is. It execs:
+ * the pid is the program's.
+ */
+export function withParentDeath(command: string, args: string[], signal: 'TERM' | 'KILL'): string[] {
+	return [...(SETPRIV ? [SETPRIV, '--pdeathsig', signal] : []), command, ...args];
 }
 
 /** Pins a process (all its threads) to the given CPU list, e.g. '1'. Best effort. */

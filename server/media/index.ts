@@ -9,5 +9,5 @@ export { addCounts, countRouter, emptyCounts } from './MediaCounts.js';
 export type { MediaCounts } from './MediaCounts.js';
 export { assertWorkerBinary } from './workerBinary.js';
 export { processExists, waitForProcessExit } from './processExit.js';
-export { checkUdpBuffers, readUdpBufferSettings, MINIMUM_RMEM_DEFAULT, RECOMMENDED_RMEM_DEFAULT } from './udpBuffers.js';
+export { checkUdpBuffers, readReceiveBufferErrors, readRmemDefault, readUdpBufferSettings, MINIMUM_RMEM_DEFAULT, RECOMMENDED_RMEM_DEFAULT } from './udpBuffers.js';
 export type { UdpBufferSettings } from './udpBuffers.js';

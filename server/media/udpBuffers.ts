@@ -36,8 +36,11 @@ const readNumber = (file: string): number | null => {
 	}
 };
 
-/** Udp RcvbufErrors from /proc/net/snmp (a header line then a value line per protocol). */
-function receiveBufferErrors(): number | null {
+/**
+ * The host's Udp RcvbufErrors so far, from /proc/net/snmp (a header line then a value line
+ * per protocol); null where /proc does not tell.
+ */
+export function readReceiveBufferErrors(): number | null {
 	try {
 		const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
 		const names = lines[0]?.split(/\s+/) ?? [];
@@ -49,11 +52,16 @@ function receiveBufferErrors(): number | null {
 	}
 }
 
+/** net.core.rmem_default, bytes; null where /proc does not tell. */
+export function readRmemDefault(): number | null {
+	return readNumber('/proc/sys/net/core/rmem_default');
+}
+
 /** The current settings; null where /proc does not tell (not Linux, restricted container). */
 export function readUdpBufferSettings(): UdpBufferSettings | null {
-	const rmemDefault = readNumber('/proc/sys/net/core/rmem_default');
+	const rmemDefault = readRmemDefault();
 	const rmemMax = readNumber('/proc/sys/net/core/rmem_max');
-	const errors = receiveBufferErrors();
+	const errors = readReceiveBufferErrors();
 	if (rmemDefault === null || rmemMax === null || errors === null) return null;
 	return { rmemDefault, rmemMax, receiveBufferErrors: errors };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { readUdpBufferSettings, type WorkerPool } from '../../media/index.js';
+import { readReceiveBufferErrors, readRmemDefault, type WorkerPool } from '../../media/index.js';
 import type { MediaObjects } from './MediaObjects.js';
 
 /** How long a scrape waits for a worker's resource usage before reporting without it. */
@@ -164,18 +164,18 @@ export function registerHostUdpMetrics(registry: Registry): void {
 		help: 'net.core.rmem_default: the receive buffer of every mediasoup socket (4 MiB recommended).',
 		registers,
 		collect() {
-			const settings = readUdpBufferSettings();
-			if (settings) this.set(settings.rmemDefault);
+			const rmemDefault = readRmemDefault();
+			if (rmemDefault !== null) this.set(rmemDefault);
 		},
 	});
 	// Counted from the node's start: the kernel's total includes whatever happened before.
-	let last: number | null = readUdpBufferSettings()?.receiveBufferErrors ?? null;
+	let last: number | null = readReceiveBufferErrors();
 	new Counter({
 		name: 'sfu_host_udp_receive_buffer_errors_total',
 		help: 'UDP datagrams the kernel dropped on this host because a socket receive buffer was full (RcvbufErrors).',
 		registers,
 		collect() {
-			const now = readUdpBufferSettings()?.receiveBufferErrors ?? null;
+			const now = readReceiveBufferErrors();
 			if (now === null) return;
 			if (last !== null && now >= last) this.inc(now - last);
 			last = now;
