@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { Registry } from 'prom-client';
-import { MediaObjects, RtpMetrics, StatsSampler } from '../server/observability/metrics/index.js';
+import { MediaObjects, RtpMetrics, StatsSampler } from '../server/metrics/index.js';
 import { resolveFfmpeg } from '../server/recording/index.js';
 
 export interface SamplingCostOptions {

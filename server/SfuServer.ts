@@ -1,25 +1,23 @@
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROUTER_MEDIA_CODECS } from '../worker-config/index.js';
-import { TokenVerifier } from './auth/index.js';
+import { openAuditTrail, type AuditTrail } from './audit/index.js';
+import type { TokenVerifier } from './auth/index.js';
+import { ClusterRooms, clusterPlacement, createNodeRegistry, createRedisClient, type NodeInfo, type NodeRegistry } from './cluster/index.js';
 import type { ServerConfig } from './config/index.js';
-import { HttpServer, registerClusterRoutes, registerDemoRoutes, registerIngestRoutes, registerRecordingRoutes, type HealthReport, type Readiness } from './http/index.js';
-import { SigningKey } from './integrity/index.js';
-import { IngestService } from './ingest/index.js';
-import { ClusterMedia, clusterPlacement, createNodeRegistry, type NodeInfo, type NodeRegistry } from './cluster/index.js';
-import { RecordingService, resolveFfmpeg, resolveFfprobe } from './recording/index.js';
-import { assertWorkerBinary, checkUdpBuffers, WorkerPool } from './media/index.js';
-import { TurnCredentials, type IceServer } from './network/index.js';
-import { configureLogging, moduleLogger, type Logger } from './observability/index.js';
-import { attachMetrics, registerClusterMetrics } from './observability/metrics/index.js';
-import { attachAudit, type AuditTrail } from './audit/index.js';
-import { RoomRegistry, type RoomCounts, type RoomPlacement } from './rooms/index.js';
-import { PROTOCOL_VERSION, SignalingServer } from './signaling/index.js';
+import { HttpServer, MetricsEndpoint, registerRoutes, type HealthReport, type Readiness } from './http/index.js';
+import type { IngestService } from './ingest/index.js';
+import { configureLogging, moduleLogger, type Logger } from './logger/index.js';
+import { assertWorkerBinary, checkUdpBuffers, type WorkerPool } from './media/index.js';
+import { createMetrics, registerClusterMetrics, type SfuMetrics } from './metrics/index.js';
+import { PROTOCOL_VERSION } from './protocol/index.js';
+import type { RecordingService } from './recording/index.js';
+import { LocalRoomControl, type RoomCounts, type RoomPlacement, type RoomRegistry } from './rooms/index.js';
+import { createIngestService, createRecordingService, createRoomRegistry, createVerifier, createWorkerPool, iceServerSource, signingKeyFile } from './services.js';
+import { SignalingServer } from './signaling/index.js';
 
 const require = createRequire(import.meta.url);
 /** The repository root, found from this file whether run from server/ (tsx) or dist/server/. */
@@ -51,8 +49,10 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	#recordings: RecordingService | null = null;
 	#ingest: IngestService | null = null;
 	#registry: NodeRegistry | null = null;
-	#clusterMedia: ClusterMedia | null = null;
+	#clusterRooms: ClusterRooms | null = null;
 	#audit: AuditTrail | null = null;
+	#metrics: SfuMetrics | null = null;
+	#metricsEndpoint: MetricsEndpoint | null = null;
 	#placement: RoomPlacement = { claim: async (_roomId, policy) => policy, release: () => undefined };
 	#closing: Promise<void> | null = null;
 
@@ -77,220 +77,122 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	async #start(rootLogger: Logger): Promise<void> {
 		const config = this.#config;
 		const bin = assertWorkerBinary();
-		const numWorkers = config.mediasoup.numWorkers ?? availableParallelism();
-		this.#logger.info({ numWorkers, workerBin: bin, version, demo: config.demo }, 'starting');
-
-		let secret = config.auth.jwtSecret;
-		if (!secret && !config.auth.jwtPublicKey) {
-			// Only reachable with DEMO=1 (config refuses otherwise): tokens then
-			// come from /api/dev/token and die with the process.
-			secret = randomBytes(32).toString('base64url');
-			this.#logger.warn('demo mode without JWT_SECRET: generated an ephemeral secret; portal tokens will not verify');
-		}
-		this.#verifier = new TokenVerifier({
-			...(secret ? { secret } : {}),
-			...(config.auth.jwtPublicKey ? { publicKey: config.auth.jwtPublicKey } : {}),
-		});
+		this.#logger.info({ numWorkers: config.mediasoup.numWorkers ?? availableParallelism(), workerBin: bin, version, demo: config.demo }, 'starting');
+		const verifier = createVerifier(config, this.#logger);
+		this.#verifier = verifier;
 
 		checkUdpBuffers(moduleLogger(rootLogger, 'media.udp'));
-		this.#pool = await WorkerPool.create(
-			{
-				numWorkers,
-				logLevel: config.mediasoup.logLevel,
-				logTags: config.mediasoup.logTags,
-				rtcMinPort: config.mediasoup.rtcMinPort,
-				rtcMaxPort: config.mediasoup.rtcMaxPort,
-				respawnDelayMs: config.mediasoup.workerRespawnDelayMs,
-				webRtcServer: {
-					listenIp: config.webrtc.listenIp,
-					port: config.webrtc.port,
-					...(config.webrtc.announcedIp ? { announcedIp: config.webrtc.announcedIp } : {}),
-					listenInfos: config.webrtc.listenInfos,
-					udpPort: config.webrtc.udpPort,
-					tcpPort: config.webrtc.tcpPort,
-				},
-			},
-			moduleLogger(rootLogger, 'media.worker-pool'),
-		);
-
-		this.#rooms = new RoomRegistry(
-			this.#pool,
-			{
-				media: { mediaCodecs: ROUTER_MEDIA_CODECS, consumerBudgetPerRouter: config.rooms.consumerBudgetPerRouter },
-				peerMedia: {
-					maxProducers: config.rooms.maxProducersPerPeer,
-					maxIncomingBitrate: config.webrtc.maxIncomingBitrate,
-					initialAvailableOutgoingBitrate: config.webrtc.initialAvailableOutgoingBitrate,
-				},
-				maxPeers: config.rooms.maxPeersPerRoom,
-				maxRooms: config.rooms.maxRoomsPerNode,
-				peerGracePeriodMs: config.rooms.peerGracePeriodMs,
-				emptyRoomTimeoutMs: config.rooms.emptyRoomTimeoutMs,
-			},
-			moduleLogger(rootLogger, 'rooms'),
-			{
-				claim: (roomId, policy) => this.#placement.claim(roomId, policy),
-				release: (roomId) => this.#placement.release(roomId),
-				opened: async (room) => this.#clusterMedia?.attach(room),
-			},
-		);
+		this.#pool = await createWorkerPool(config, rootLogger);
+		this.#rooms = createRoomRegistry(config, this.#pool, {
+			claim: (roomId, policy) => this.#placement.claim(roomId, policy),
+			release: (roomId) => this.#placement.release(roomId),
+			opened: async (room) => this.#clusterRooms?.attach(room),
+		}, rootLogger);
+		const clusterLogger = moduleLogger(rootLogger, 'cluster');
 		this.#registry = createNodeRegistry({
 			...(config.cluster.redisUrl ? { redisUrl: config.cluster.redisUrl } : {}),
 			heartbeatMs: config.cluster.heartbeatMs,
 			self: () => this.nodeInfo(),
 			localRooms: () => this.rooms.rooms().map((room) => room.id),
-			logger: moduleLogger(rootLogger, 'cluster'),
+			logger: clusterLogger,
 		});
-		this.#placement = clusterPlacement(this.#registry, moduleLogger(rootLogger, 'cluster'), { span: config.cluster.roomMode === 'span' });
-
-		this.#recordings = this.#createRecordingService(rootLogger);
-		this.#ingest = this.#createIngestService(rootLogger);
-
-		this.#http = new HttpServer(
-			{ host: config.http.host, port: config.http.port, ...(config.http.tlsCert && config.http.tlsKey ? { tls: { cert: config.http.tlsCert, key: config.http.tlsKey } } : {}) },
-			{ health: { health: () => this.health(), readiness: () => this.readiness() } },
-			moduleLogger(rootLogger, 'http'),
-		);
-		const verifier = this.#verifier;
-		await registerDemoRoutes(this.#http.app, {
-			root: ROOT,
-			devTokens: config.demo,
-			...(verifier.canMint ? { mint: (claims) => verifier.mint(claims, 2 * 3600) } : {}),
-		});
-
-		this.#signaling = new SignalingServer(
-			{
-				maxPayloadBytes: config.signaling.maxPayloadBytes,
-				requestsPerSecond: config.signaling.requestsPerSecond,
-				corsOrigins: config.signaling.corsOrigins,
-				maxConnectionsPerIp: config.signaling.maxConnectionsPerIp,
-				defaultWaitingRoom: config.rooms.waitingRoom,
-				...this.#iceServers(),
-			},
-			{ rooms: this.#rooms, recordings: this.#recordings, ingest: this.#ingest, verifier },
-			moduleLogger(rootLogger, 'signaling'),
-		);
-		if (this.#recordings) {
-			registerRecordingRoutes(this.#http.app, { recordings: this.#recordings, rooms: this.#rooms, verifier, logger: moduleLogger(rootLogger, 'http.recordings') });
-		}
-		registerIngestRoutes(this.#http.app, { ingest: this.#ingest, rooms: this.#rooms, verifier });
-		if (config.signaling.engine === 'uws') await this.#signaling.attachUws(config.http.host, config.signaling.uwsPort);
-		else this.#signaling.attach(this.#http.server);
-		if (config.cluster.redisUrl) this.#signaling.useRedisAdapter(config.cluster.redisUrl);
-		registerClusterRoutes(this.#http.app, { registry: this.#registry, verifier });
+		this.#placement = clusterPlacement(this.#registry, clusterLogger, { span: config.cluster.roomMode === 'span' });
 		if (config.cluster.redisUrl && config.cluster.secret && config.cluster.roomMode === 'span') {
-			this.#clusterMedia = new ClusterMedia({
+			this.#clusterRooms = new ClusterRooms({
 				redisUrl: config.cluster.redisUrl,
 				secret: config.cluster.secret,
 				pipeIp: config.cluster.pipeIp,
 				...(config.cluster.pipeAnnouncedIp ? { pipeAnnouncedIp: config.cluster.pipeAnnouncedIp } : {}),
 				registry: this.#registry,
 				rooms: this.#rooms,
-				app: this.#http.app,
 				pipeLingerMs: config.cluster.pipeLingerMs,
 				logger: moduleLogger(rootLogger, 'cluster.media'),
 			});
 		}
-		const signaling = this.#signaling;
-		// Pages learn where signaling lives: same origin, or the uWS port.
-		this.#http.app.get('/api/client-config', async () => ({ protocolVersion: PROTOCOL_VERSION, signalingPort: signaling.uwsPort }));
-		this.#audit = attachAudit({
+		this.#recordings = createRecordingService(config, rootLogger);
+		this.#ingest = createIngestService(config, rootLogger);
+
+		const iceServers = iceServerSource(config, this.#logger);
+		const signaling = new SignalingServer(
+			{
+				maxPayloadBytes: config.signaling.maxPayloadBytes,
+				requestsPerSecond: config.signaling.requestsPerSecond,
+				corsOrigins: config.signaling.corsOrigins,
+				maxConnectionsPerIp: config.signaling.maxConnectionsPerIp,
+				defaultWaitingRoom: config.rooms.waitingRoom,
+				...(iceServers ? { iceServers } : {}),
+			},
+			{ rooms: this.#rooms, control: new LocalRoomControl(), recordings: this.#recordings, ingest: this.#ingest, verifier },
+			moduleLogger(rootLogger, 'signaling'),
+		);
+		this.#signaling = signaling;
+
+		// Observers: they follow rooms, recordings and signaling; nothing calls into them.
+		this.#audit = openAuditTrail({
 			settings: config.audit,
 			retention: config.retention,
 			nodeId: config.cluster.nodeId,
 			dataDir: path.resolve(config.dataDir),
-			signingKeyFile: path.resolve(config.signingKeyFile ?? path.join(config.dataDir, 'keys', 'signing-ed25519.pem')),
+			signingKeyFile: signingKeyFile(config),
 			rooms: this.#rooms,
 			recordings: this.#recordings,
 			signaling,
-			http: this.#http.app,
-			verifier,
 			logger: moduleLogger(rootLogger, 'audit'),
 		});
-		const metrics = await attachMetrics({
-			settings: config.metrics,
-			idKey: config.log.idKey,
-			version,
-			server: this,
-			pool: this.#pool,
-			rooms: this.#rooms,
-			recordings: this.#recordings,
-			ingest: this.#ingest,
-			signaling,
-			http: this.#http.app,
-			logger: moduleLogger(rootLogger, 'metrics'),
-		});
-		if (metrics && config.cluster.redisUrl) {
-			const registry = this.#registry;
-			registerClusterMetrics(metrics.registry, {
-				roundTripMs: () => registry.roundTripMs,
-				liveNodes: async () => (await registry.nodes().catch(() => null))?.length ?? null,
-				pipes: () => this.#clusterMedia?.counts() ?? { inbound: 0, outbound: 0 },
-			});
+		this.#metrics = this.#createMetrics(signaling, rootLogger);
+		if (this.#metrics && config.metrics.port !== undefined) {
+			this.#metricsEndpoint = await MetricsEndpoint.listen(config.metrics.host, config.metrics.port, this.#metrics);
+			this.#logger.info({ host: config.metrics.host, port: this.#metricsEndpoint.port }, 'metrics on their own port');
 		}
+
+		this.#http = new HttpServer(
+			{ host: config.http.host, port: config.http.port, ...(config.http.tlsCert && config.http.tlsKey ? { tls: { cert: config.http.tlsCert, key: config.http.tlsKey } } : {}) },
+			{ health: { health: () => this.health(), readiness: () => this.readiness() } },
+			moduleLogger(rootLogger, 'http'),
+		);
+		await registerRoutes(this.#http.app, {
+			demo: { root: ROOT, devTokens: config.demo, ...(verifier.canMint ? { mint: (claims) => verifier.mint(claims, 2 * 3600) } : {}) },
+			verifier,
+			rooms: this.#rooms,
+			ingest: this.#ingest,
+			recordings: this.#recordings,
+			registry: this.#registry,
+			clientConfig: () => ({ protocolVersion: PROTOCOL_VERSION, signalingPort: signaling.uwsPort }),
+			audit: this.#audit.log ? { log: this.#audit.log, root: this.#audit.root } : null,
+			metrics: this.#metrics && config.metrics.port === undefined ? this.#metrics : null,
+			internal: this.#clusterRooms && config.cluster.secret ? { secret: config.cluster.secret, pipes: this.#clusterRooms.pipes } : null,
+			logger: moduleLogger(rootLogger, 'http.recordings'),
+		});
+		if (config.signaling.engine === 'uws') await signaling.attachUws(config.http.host, config.signaling.uwsPort);
+		else signaling.attach(this.#http.server);
+		if (config.cluster.redisUrl) signaling.useRedisAdapter(createRedisClient(config.cluster.redisUrl, { commandRetries: 20 }));
 		await this.#http.listen();
 		// Registered once listening, so the record carries the real port.
 		await this.#registry.start();
 	}
 
-	/** TURN servers, with credentials minted for each transport (never logged). */
-	#iceServers(): { iceServers?: () => IceServer[] } {
-		const { urls, secret, ttlSeconds } = this.#config.turn;
-		if (urls.length === 0) return {};
-		const turn = new TurnCredentials({ urls, ttlSeconds, ...(secret ? { secret } : {}) });
-		this.#logger.info({ iceServerUrls: urls, ttlSeconds }, 'ICE servers handed to clients');
-		return { iceServers: () => turn.iceServers() };
-	}
-
-	/** Recording needs ffmpeg; without it the node still serves calls and says why it cannot record. */
-	#createRecordingService(rootLogger: Logger): RecordingService | null {
+	#createMetrics(signaling: SignalingServer, rootLogger: Logger): SfuMetrics | null {
 		const config = this.#config;
-		const logger = moduleLogger(rootLogger, 'recording');
-		let ffmpeg: string;
-		try {
-			ffmpeg = resolveFfmpeg(config.recording.ffmpegPath);
-		} catch (error) {
-			logger.warn({ err: error }, 'recording disabled');
-			return null;
-		}
-		const dataDir = path.resolve(config.dataDir);
-		const key = SigningKey.loadOrCreate(path.resolve(config.signingKeyFile ?? path.join(dataDir, 'keys', 'signing-ed25519.pem')));
-		const dir = path.resolve(config.recording.dir ?? path.join(dataDir, 'recordings'));
-		logger.info({ dir, ffmpeg, keyId: key.keyId }, 'recording enabled');
-		return new RecordingService({
-			dir,
-			segmentSeconds: config.recording.segmentSeconds,
-			ffmpeg,
-			ffprobe: resolveFfprobe(ffmpeg),
-			portMin: config.recording.portMin,
-			portMax: config.recording.portMax,
-			requireConsentDefault: config.recording.requireConsent,
-			minFreeBytes: config.recording.minFreeMb * 1024 * 1024,
-			key,
-			logger,
+		const metrics = createMetrics({
+			settings: config.metrics,
+			idKey: config.log.idKey,
+			version,
+			pool: this.pool,
+			rooms: this.rooms,
+			recordings: this.#recordings,
+			ingest: this.#ingest,
+			signaling,
+			logger: moduleLogger(rootLogger, 'metrics'),
 		});
-	}
-
-	#createIngestService(rootLogger: Logger): IngestService {
-		const config = this.#config;
-		let ffmpeg: string | null = null;
-		try {
-			ffmpeg = resolveFfmpeg(config.recording.ffmpegPath);
-		} catch {
-			// Push ingest still works; pulling sources says why it cannot.
+		if (metrics && config.cluster.redisUrl) {
+			const registry = this.registry;
+			registerClusterMetrics(metrics.registry, {
+				roundTripMs: () => registry.roundTripMs,
+				liveNodes: async () => (await registry.nodes().catch(() => null))?.length ?? null,
+				pipes: () => this.#clusterRooms?.pipes.counts() ?? { inbound: 0, outbound: 0 },
+			});
 		}
-		// Without its own settings, ingest listens where WebRTC does (its first listen address).
-		const webrtcAddress = config.webrtc.listenInfos?.[0] ?? { ip: config.webrtc.listenIp, announcedIp: config.webrtc.announcedIp };
-		const announcedIp = config.ingest.announcedIp ?? webrtcAddress.announcedIp;
-		return new IngestService({
-			ffmpeg,
-			ffprobe: ffmpeg ? resolveFfprobe(ffmpeg) : null,
-			...(config.ingest.fileRoot ? { fileRoot: path.resolve(config.ingest.fileRoot) } : {}),
-			maxSourcesPerRoom: config.ingest.maxSourcesPerRoom,
-			listenIp: config.ingest.listenIp ?? webrtcAddress.ip,
-			...(announcedIp ? { announcedIp } : {}),
-			logger: moduleLogger(rootLogger, 'ingest'),
-		});
+		return metrics;
 	}
 
 	/** The HTTP port actually bound (differs from config when it asked for 0). */
@@ -373,8 +275,8 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 				consumers,
 				workers,
 				consumersPerWorker: workers > 0 ? consumers / workers : Number.MAX_SAFE_INTEGER,
-				pipesIn: this.#clusterMedia?.counts().inbound ?? 0,
-				pipesOut: this.#clusterMedia?.counts().outbound ?? 0,
+				pipesIn: this.#clusterRooms?.pipes.counts().inbound ?? 0,
+				pipesOut: this.#clusterRooms?.pipes.counts().outbound ?? 0,
 			},
 		};
 	}
@@ -398,7 +300,9 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			this.#rooms?.close();
 			await this.#signaling?.close();
 			await this.#http?.close();
-			await this.#clusterMedia?.close();
+			this.#clusterRooms?.close();
+			this.#metricsEndpoint?.close();
+			this.#metrics?.close();
 			await this.#registry?.close();
 			await this.#pool?.close();
 			// Last: everything above may still record (peers leaving, recordings stopping).

@@ -5,7 +5,7 @@
  * Exit codes: 0 clean shutdown, 1 runtime failure, 2 invalid configuration.
  */
 import { ConfigError, loadConfig, type ServerConfig } from './config/index.js';
-import { createRootLogger, type Logger } from './observability/index.js';
+import { createRootLogger, type Logger } from './logger/index.js';
 
 let config: ServerConfig;
 try {

@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup-client';
+import { MEDIA_PROFILES } from '../../worker-config/profiles.js';
 import { LocalTrack, type TrackPublishOptions } from './LocalTrack.js';
 import type { ProducerInfo, Role, Source } from './types.js';
 import type { ProducerAppData, RtcEngine } from './RtcEngine.js';
@@ -43,11 +44,10 @@ export interface LocalParticipantContext {
 	assertJoined(): void;
 }
 
-const SIMULCAST_ENCODINGS: types.RtpEncodingParameters[] = [
-	{ scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
-	{ scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
-	{ scaleResolutionDownBy: 1, maxBitrate: 1_200_000, scalabilityMode: 'L1T3' },
-];
+/** Send settings come from the shared media profiles (worker-config/profiles.ts), as the server's priorities do. */
+const CAMERA = MEDIA_PROFILES.consult.video;
+const SCREEN = MEDIA_PROFILES.imaging.video;
+const CAMERA_TOP_LAYER = CAMERA.encodings[CAMERA.encodings.length - 1]!;
 
 /**
  * This participant: its identity and the tracks it publishes, one per
@@ -209,7 +209,7 @@ export class LocalParticipant {
 			const [audio] = stream.getAudioTracks();
 			if (!video) throw new SdkError('media_unavailable', 'screen capture returned no video');
 			// Text and slides: keep resolution, drop frame rate under congestion.
-			video.contentHint = 'detail';
+			video.contentHint = SCREEN.contentHint;
 			const track = await this.#publishCaptured(video, { source: 'screen' });
 			if (audio) await this.#publishCaptured(audio, { source: 'screen-audio' });
 			return track;
@@ -471,19 +471,19 @@ function produceOptions(track: LocalTrack, engine: RtcEngine): Omit<types.Produc
 		return { codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } };
 	}
 	if (track.source === 'screen') {
-		return { encodings: [{ maxBitrate: 1_500_000 }], codecOptions: { videoGoogleStartBitrate: 1000 } };
+		return { encodings: SCREEN.encodings.map((e) => ({ ...e })), codecOptions: { videoGoogleStartBitrate: 1000 } };
 	}
 	if (track.publishOptions.simulcast) {
 		const vp8 = engine.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
 		if (vp8) {
 			return {
 				codec: vp8,
-				encodings: SIMULCAST_ENCODINGS.map((e) => ({ ...e })),
+				encodings: CAMERA.encodings.map((e) => ({ ...e })),
 				codecOptions: { videoGoogleStartBitrate: 1000 },
 			};
 		}
 	}
-	return { encodings: [{ maxBitrate: 1_200_000 }], codecOptions: { videoGoogleStartBitrate: 1000 } };
+	return { encodings: [{ maxBitrate: CAMERA_TOP_LAYER.maxBitrate }], codecOptions: { videoGoogleStartBitrate: 1000 } };
 }
 
 async function capture(kind: 'audio' | 'video', constraints: MediaTrackConstraints, deviceId: string | undefined): Promise<MediaStreamTrack> {

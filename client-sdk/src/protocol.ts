@@ -5,7 +5,7 @@
  * here; the public API uses `types.ts`, whose definitions are checked below
  * to be exactly the server's.
  */
-import type * as Protocol from '../../server/signaling/protocol.js';
+import type * as Protocol from '../../server/protocol/index.js';
 import * as Public from './types.js';
 
 export type {
@@ -22,7 +22,7 @@ export type {
 	TransportParams,
 	ClientToServerEvents,
 	ServerToClientEvents,
-} from '../../server/signaling/protocol.js';
+} from '../../server/protocol/index.js';
 export type { Role, Source, ErrorCode, ProducerInfo, WaitingPeer, CloseReason, KickReason, RoomClosedReason, ConsumerType, RecordingState, RoomType, IngestSourceInfo, IngestEndpointInfo } from './types.js';
 
 /**

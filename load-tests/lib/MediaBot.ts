@@ -9,7 +9,7 @@
  */
 import dgram from 'node:dgram';
 import { classes, Message, methods, parseMessage, RTCPeerConnection, MediaStreamTrack, useH264, useOPUS, useNACK, usePLI, useTWCC, useSdesMid, useTransportWideCC, type RtpPacket } from 'werift';
-import type { ConsumeResponse, JoinResponse, ProducerInfo, TransportParams } from '../../server/signaling/protocol.js';
+import type { ConsumeResponse, JoinResponse, ProducerInfo, TransportParams } from '../../server/protocol/index.js';
 import { TestClient } from '../../test/support/sfu.js';
 import { localDtlsParameters, producerParameters, remoteSdp, type RemoteSection } from './botSdp.js';
 import { MAX_FEED_DELAY_MS, type MediaFeed } from './MediaFeed.js';

@@ -10,7 +10,7 @@
  * answer is `passive`), so the server is told role `client` for the bot.
  */
 import sdpTransform, { type MediaDescription } from 'sdp-transform';
-import type { ConsumeResponse, TransportParams } from '../../server/signaling/protocol.js';
+import type { ConsumeResponse, TransportParams } from '../../server/protocol/index.js';
 
 export type RtpParameters = ConsumeResponse['rtpParameters'];
 type Codec = RtpParameters['codecs'][number];

@@ -8,7 +8,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { IngestEndpointInfo } from '../../server/signaling/protocol.js';
+import type { IngestEndpointInfo } from '../../server/protocol/index.js';
 import { withParentDeath } from './measure.js';
 
 /** Encodes the device clip once into `dir` (10 s, 1 s GOP, SPS/PPS before every IDR). */

@@ -4,7 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { entryHash, GENESIS, type SigningKey } from '../integrity/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger } from '../logger/index.js';
 import { auditFileName, checkpointPayload, entryLine, utcDay, type AuditEntry, type AuditEvent, type CheckpointData } from './AuditEntry.js';
 import { lastCompleteLine, listAuditFiles } from './auditFiles.js';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/index.js';
+import type { Logger } from '../logger/index.js';
 import type { RecordingService } from '../recording/index.js';
 import type { AuditLog } from './AuditLog.js';
 

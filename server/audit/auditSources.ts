@@ -1,9 +1,9 @@
 import type { Recording, RecordingService } from '../recording/index.js';
 import type { Peer, Room, RoomRegistry } from '../rooms/index.js';
-import type { RequestOutcome, SignalingServer } from '../signaling/index.js';
+import type { RequestOutcome, SignalingEvents } from '../protocol/index.js';
 import type { AuditParty } from './AuditEntry.js';
 import type { AuditLog } from './AuditLog.js';
-import { currentActor, type Actor } from './actor.js';
+import { currentActor, type Actor } from '../context/index.js';
 
 /**
  * What the trail listens to. Nothing here changes behaviour: rooms,
@@ -31,7 +31,7 @@ function party(actor: Actor | undefined): AuditParty | null {
 export function auditRooms(log: AuditLog, rooms: RoomRegistry): () => void {
 	const onOpen = (room: Room): void => {
 		const present = new Map<string, AuditParty>();
-		room.on('peerjoined', (peer) => {
+		room.observer.on('peerjoined', (peer) => {
 			if (peer.remote) return;
 			const who = partyOf(peer);
 			present.set(peer.id, who);
@@ -41,7 +41,7 @@ export function auditRooms(log: AuditLog, rooms: RoomRegistry): () => void {
 				log.record({ type: 'peer.joined', actor: who, room: room.id });
 			}
 		});
-		room.on('peerleft', (peer, reason) => {
+		room.observer.on('peerleft', (peer, reason) => {
 			if (peer.remote || !present.delete(peer.id)) return;
 			const who = partyOf(peer);
 			const by = currentActor();
@@ -52,7 +52,7 @@ export function auditRooms(log: AuditLog, rooms: RoomRegistry): () => void {
 			if (reason === 'removed' && by && by.sub !== who.sub) log.record({ type: 'peer.kicked', actor: party(by), target: who, room: room.id });
 			log.record({ type: 'peer.left', actor: who, room: room.id, data: { reason } });
 		});
-		room.once('close', (reason) => {
+		room.observer.once('close', (reason) => {
 			const by = currentActor();
 			if (reason === 'ended_by_host' && by) log.record({ type: 'room.ended', actor: party(by), room: room.id, data: { present: present.size } });
 			for (const who of present.values()) {
@@ -61,9 +61,9 @@ export function auditRooms(log: AuditLog, rooms: RoomRegistry): () => void {
 			present.clear();
 		});
 	};
-	rooms.on('roomopen', onOpen);
+	rooms.observer.on('newroom', onOpen);
 	for (const room of rooms.rooms()) onOpen(room);
-	return () => rooms.off('roomopen', onOpen);
+	return () => rooms.observer.off('newroom', onOpen);
 }
 
 /** Who started and stopped each recording (null: the system — room closed, disk full, shutdown). */
@@ -81,11 +81,11 @@ export function auditRecordings(log: AuditLog, recordings: RecordingService): ()
 			data: { state, error: error?.code ?? null, segments: entries.filter((e) => e.type === 'segment').length },
 		});
 	};
-	recordings.on('recordingstart', onStart);
-	recordings.on('recordingstop', onStop);
+	recordings.observer.on('recordingstart', onStart);
+	recordings.observer.on('recordingstop', onStop);
 	return () => {
-		recordings.off('recordingstart', onStart);
-		recordings.off('recordingstop', onStop);
+		recordings.observer.off('recordingstart', onStart);
+		recordings.observer.off('recordingstop', onStop);
 	};
 }
 
@@ -96,7 +96,7 @@ const WAITING_REMEMBERED = 10_000;
  * denied), consent, push ingest endpoints, and every forbidden request; from
  * its refusals, every handshake turned away (bad, expired or missing token).
  */
-export function auditSignaling(log: AuditLog, signaling: SignalingServer, rooms: RoomRegistry, recordings: RecordingService | null): () => void {
+export function auditSignaling(log: AuditLog, signaling: { readonly observer: SignalingEvents }, rooms: RoomRegistry, recordings: RecordingService | null): () => void {
 	/** Waiting peers by id: a denied one is gone from the room before the outcome arrives. */
 	const waiting = new Map<string, AuditParty>();
 

@@ -1,5 +1,4 @@
-import { SfuError } from '../errors.js';
-import type { ErrorCode } from '../signaling/protocol.js';
+import { SfuError, type ErrorCode } from '../protocol/index.js';
 
 export type AuthErrorCode = Extract<ErrorCode, `auth_${string}`>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROLES, RoomIdSchema } from '../signaling/protocol.js';
+import { ROLES, RoomIdSchema } from '../protocol/index.js';
 
 /**
  * Claims of a join token minted by a portal (the portal contract):

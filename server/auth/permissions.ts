@@ -1,4 +1,4 @@
-import type { Role, Source } from '../signaling/protocol.js';
+import type { Role, Source } from '../protocol/index.js';
 
 /**
  * What each role may do, enforced on the server. Observers watch only;

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
-import { SfuError } from '../errors.js';
-import type { Logger } from '../observability/index.js';
+import type { Redis } from 'ioredis';
+import { SfuError } from '../protocol/index.js';
+import type { Logger } from '../logger/index.js';
+import { createRedisClient } from './redis.js';
 import { leastLoaded, type NodeInfo, type NodeRegistry, type NodeRegistryEvents } from './NodeRegistry.js';
 
 export interface RedisNodeRegistryOptions {
@@ -66,14 +67,8 @@ export class RedisNodeRegistry extends EventEmitter<NodeRegistryEvents> implemen
 		this.#options = options;
 		this.nodeId = options.self().id;
 		this.#ttlMs = options.heartbeatMs * 3;
-		this.#redis = new Redis(options.redisUrl, {
-			lazyConnect: true,
-			enableOfflineQueue: false,
-			maxRetriesPerRequest: 1,
-			retryStrategy: (times) => Math.min(200 * times, 2000),
-		});
-		// ioredis reports every failed reconnection; the heartbeat logs the state change once.
-		this.#redis.on('error', () => undefined);
+		// The heartbeat logs Redis going away and coming back, once each.
+		this.#redis = createRedisClient(options.redisUrl, { lazy: true, failFast: true });
 	}
 
 	get roundTripMs(): number | null {

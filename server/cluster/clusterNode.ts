@@ -1,5 +1,5 @@
-import { SfuError } from '../errors.js';
-import type { Logger } from '../observability/index.js';
+import { SfuError } from '../protocol/index.js';
+import type { Logger } from '../logger/index.js';
 import type { RoomPlacement } from '../rooms/index.js';
 import { LocalNodeRegistry } from './LocalNodeRegistry.js';
 import type { NodeInfo, NodeRegistry } from './NodeRegistry.js';

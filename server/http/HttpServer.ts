@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Logger } from '../observability/index.js';
+import type { Logger } from '../logger/index.js';
 import { installErrorHandlers } from './errors.js';
 import { registerHealthRoutes, type HealthSource } from './health.js';
 

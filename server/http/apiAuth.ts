@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AuthError, type ApiClaims, type TokenVerifier } from '../auth/index.js';
-import { SfuError } from '../errors.js';
+import { SfuError } from '../protocol/index.js';
 import { errorBody } from './errors.js';
 
 const STATUS_BY_CODE: Record<string, number> = {

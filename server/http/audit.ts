@@ -1,13 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AUDIT_EVENT_TYPES, type AuditData, type AuditEvent, type AuditParty } from '../audit/AuditEntry.js';
-import type { AuditLog } from '../audit/AuditLog.js';
-import { actorScope, type Actor } from '../audit/actor.js';
-import { decodeCursor, queryAudit } from '../audit/query.js';
+import { AUDIT_EVENT_TYPES, decodeCursor, queryAudit, type AuditData, type AuditEvent, type AuditLog, type AuditParty } from '../audit/index.js';
+import { actorScope, type Actor } from '../context/index.js';
 import { AuthError, type ApiClaims, type TokenVerifier } from '../auth/index.js';
-import { SfuError } from '../errors.js';
+import { SfuError, RoomIdSchema } from '../protocol/index.js';
 import type { RecordingService } from '../recording/index.js';
-import { RoomIdSchema } from '../signaling/protocol.js';
 import { bearerGuard } from './apiAuth.js';
 
 export interface AuditRoutesDeps {

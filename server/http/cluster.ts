@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '../auth/index.js';
 import type { NodeRegistry } from '../cluster/index.js';
-import { SfuError } from '../errors.js';
+import { SfuError } from '../protocol/index.js';
 import { bearerGuard } from './apiAuth.js';
 
 /** `GET /api/cluster/nodes` (admin): the live nodes, their load and readiness. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ROLES, RoomIdSchema } from '../signaling/protocol.js';
+import { ROLES, RoomIdSchema } from '../protocol/index.js';
 import { errorBody } from './errors.js';
 
 export interface DemoRoutesOptions {

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { Logger } from '../observability/index.js';
+import type { Logger } from '../logger/index.js';
 
 /** The body of every HTTP error: a stable code for programs, a message for people. */
 export interface HttpErrorBody {

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { TokenVerifier } from '../auth/index.js';
-import { SfuError } from '../errors.js';
+import { SfuError, RequestSchemas, RoomIdSchema } from '../protocol/index.js';
 import type { IngestService } from '../ingest/index.js';
 import type { RoomRegistry } from '../rooms/index.js';
-import { RequestSchemas, RoomIdSchema } from '../signaling/protocol.js';
 import { bearerGuard, mayManage } from './apiAuth.js';
 
 export interface IngestRoutesDeps {

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AuditLog } from '../audit/AuditLog.js';
+import type { AuditLog } from '../audit/index.js';
 import type { TokenVerifier } from '../auth/index.js';
-import { SfuError } from '../errors.js';
+import { SfuError } from '../protocol/index.js';
 import { writeLegalHold, type RecordingService } from '../recording/index.js';
 import { bearerGuard } from './apiAuth.js';
 

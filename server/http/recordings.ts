@@ -2,11 +2,10 @@ import send from '@fastify/send';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiClaims, TokenVerifier } from '../auth/index.js';
-import { SfuError } from '../errors.js';
-import type { Logger } from '../observability/index.js';
+import { SfuError, RoomIdSchema } from '../protocol/index.js';
+import type { Logger } from '../logger/index.js';
 import { MANIFEST_FILE, type RecordingService } from '../recording/index.js';
 import type { RoomRegistry } from '../rooms/index.js';
-import { RoomIdSchema } from '../signaling/protocol.js';
 import { bearerGuard, mayManage } from './apiAuth.js';
 
 export interface RecordingRoutesDeps {

@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { SfuError } from '../errors.js';
-import type { Logger } from '../observability/index.js';
+import { SfuError, type IngestEndpointInfo } from '../protocol/index.js';
+import type { Logger } from '../logger/index.js';
 import { NO_CHANNEL, type Peer, type Room } from '../rooms/index.js';
-import type { IngestEndpointInfo } from '../signaling/protocol.js';
 import { ingestInput } from './ingestInput.js';
 import { IngestWatchdog } from './IngestWatchdog.js';
 import { PullIngest, type PullIngestStatus } from './PullIngest.js';
@@ -74,7 +73,7 @@ export class IngestService extends EventEmitter<IngestServiceEvents> {
 			if (!room.closed) room.broadcast('ingestState', status);
 			this.emit('statechange', room.id, status);
 		});
-		room.once('close', () => this.#stop(id));
+		room.observer.once('close', () => this.#stop(id));
 		ingest.start();
 		return ingest.status;
 	}

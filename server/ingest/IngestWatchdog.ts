@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/index.js';
+import type { Logger } from '../logger/index.js';
 import type { Peer } from '../rooms/index.js';
 
 export interface IngestWatchdogOptions {

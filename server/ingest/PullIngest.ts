@@ -3,9 +3,9 @@ import { EventEmitter } from 'node:events';
 import { promisify } from 'node:util';
 import type { types } from 'mediasoup';
 import type { IngestEndpoint } from '../media/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger } from '../logger/index.js';
 import type { Peer } from '../rooms/index.js';
-import type { NotificationMap } from '../signaling/protocol.js';
+import type { NotificationMap } from '../protocol/index.js';
 import { ingestInput } from './ingestInput.js';
 import type { ParsedSource } from './sourceUrl.js';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { SfuError } from '../errors.js';
+import { SfuError } from '../protocol/index.js';
 
 export interface ParsedSource {
 	/** What ffmpeg opens. */

@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup';
-import type { IngestEndpointInfo } from '../signaling/protocol.js';
+import type { IngestEndpointInfo } from '../protocol/index.js';
 import type { ProducerAppData } from './PeerMedia.js';
 
 /**

@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { types } from 'mediasoup';
-import { SfuError } from '../errors.js';
-import type { Logger } from '../observability/index.js';
-import type { Source, TransportParams } from '../signaling/protocol.js';
+import { SfuError, type Source, type TransportParams } from '../protocol/index.js';
+import type { Logger } from '../logger/index.js';
 import type { RoomMedia, RoomRouter } from './RoomMedia.js';
 import { IngestStream, type IngestEndpoint, type IngestInput } from './IngestStream.js';
 

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import type { Logger } from '../observability/index.js';
+import type { Logger } from '../logger/index.js';
+import { SfuError } from '../protocol/index.js';
 import { countRouter, emptyCounts, type MediaCounts } from './MediaCounts.js';
 import type { PoolWorker, WorkerPool } from './WorkerPool.js';
 
@@ -146,7 +147,7 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
 		const router = await worker.createRouter({ mediaCodecs: this.#options.mediaCodecs });
 		if (this.#closed) {
 			router.close();
-			throw new Error('room media closed');
+			throw new SfuError('room_closed', 'the room has closed');
 		}
 		const entry: RoomRouter = { router, worker, counts: emptyCounts() };
 		countRouter(router, entry.counts);
@@ -162,11 +163,11 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> {
 
 	#primary(): RoomRouter {
 		const first = this.#routers[0];
-		if (!first) throw new Error('room media closed');
+		if (!first) throw new SfuError('room_closed', 'the room has closed');
 		return first;
 	}
 
 	#assertOpen(): void {
-		if (this.#closed) throw new Error('room media closed');
+		if (this.#closed) throw new SfuError('room_closed', 'the room has closed');
 	}
 }

@@ -2,8 +2,9 @@ import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { workerSettings, type WorkerSettingsInput } from '../../worker-config/index.js';
-import { webRtcListenInfos, type WebRtcAddress, type WebRtcPorts } from '../network/listenInfos.js';
-import type { Logger } from '../observability/index.js';
+import { SfuError } from '../protocol/index.js';
+import { webRtcListenInfos, type WebRtcAddress, type WebRtcPorts } from '../network/index.js';
+import type { Logger } from '../logger/index.js';
 import { waitForProcessExit } from './processExit.js';
 import { addCounts, countRouter, emptyCounts, type MediaCounts } from './MediaCounts.js';
 
@@ -122,7 +123,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 	 */
 	leastLoaded(exclude: ReadonlySet<PoolWorker> = new Set()): PoolWorker {
 		const live = this.workers;
-		if (live.length === 0) throw new Error('no live mediasoup worker');
+		if (live.length === 0) throw new SfuError('unavailable', 'no media worker is running on this node; try again shortly');
 		const candidates = live.filter((worker) => !exclude.has(worker));
 		const load = (w: PoolWorker): number => w.appData.counts.consumers * 10 + w.appData.counts.routers;
 		return (candidates.length > 0 ? candidates : live).reduce((best, w) => (load(w) < load(best) ? w : best));

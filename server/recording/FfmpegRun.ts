@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../observability/index.js';
+import type { Logger } from '../logger/index.js';
 
 /** A segment file ffmpeg finished (or left behind when it died). */
 export interface SegmentFile {

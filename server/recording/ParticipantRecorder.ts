@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import type { types } from 'mediasoup';
 import type { PeerProducer } from '../media/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger } from '../logger/index.js';
 import { FfmpegRun, type SegmentFile } from './FfmpegRun.js';
 import type { RecordingPorts } from './ports.js';
 import { recordingSdp } from './sdp.js';

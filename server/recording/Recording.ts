@@ -4,9 +4,9 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { hashFile, type SigningKey } from '../integrity/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger } from '../logger/index.js';
 import type { Peer, Room } from '../rooms/index.js';
-import type { NotificationMap } from '../signaling/protocol.js';
+import type { NotificationMap } from '../protocol/index.js';
 import type { SegmentFile } from './FfmpegRun.js';
 import { ManifestWriter, type ManifestDocument } from './Manifest.js';
 import { ParticipantRecorder } from './ParticipantRecorder.js';
@@ -68,13 +68,13 @@ export class Recording extends EventEmitter<RecordingEvents> {
 		this.#manifest = new ManifestWriter(options.dir, { recordingId: this.id, roomId: this.roomId, consentRequired: this.consentRequired, segmentSeconds: options.segmentSeconds }, options.key);
 		const room = options.room;
 		const follow = <E extends 'producernew' | 'producerclose' | 'peerleft'>(event: E, listener: (peer: Peer) => void): void => {
-			room.on(event, listener as never);
+			room.observer.on(event, listener as never);
 			this.#roomListeners.push([event, listener as never]);
 		};
 		follow('producernew', (peer) => this.#syncPeer(peer));
 		follow('producerclose', (peer) => this.#syncPeer(peer));
 		follow('peerleft', (peer) => void this.#dropPeer(peer.id));
-		room.once('close', () => void this.stop());
+		room.observer.once('close', () => void this.stop());
 		for (const peer of room.peers()) this.#syncPeer(peer);
 		this.#announce();
 		this.#logger.info({ recordingId: this.id, consentRequired: this.consentRequired }, 'recording started');
@@ -117,7 +117,7 @@ export class Recording extends EventEmitter<RecordingEvents> {
 	stop(error?: { code: string; message: string }): Promise<void> {
 		this.#stopping ??= (async () => {
 			if (error) this.#error = error;
-			for (const [event, listener] of this.#roomListeners) this.#options.room.off(event as 'producernew', listener as never);
+			for (const [event, listener] of this.#roomListeners) this.#options.room.observer.off(event as 'producernew', listener as never);
 			await Promise.all([...this.#recorders.values()].map((recorder) => recorder.close()));
 			await this.#sealing;
 			this.#manifest.finish(this.#error ? 'failed' : 'stopped', this.#error ?? undefined);

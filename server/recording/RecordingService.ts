@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SfuError } from '../errors.js';
+import { SfuError } from '../protocol/index.js';
 import type { SigningKey } from '../integrity/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger } from '../logger/index.js';
 import type { Peer, Room } from '../rooms/index.js';
 import { FINAL_DIR, finalizeRecording, type FinalizeStatus } from './finalize.js';
 import { isOnLegalHold } from './legalHold.js';
@@ -43,7 +43,8 @@ export interface RecordingSummary {
 	legalHold: boolean;
 }
 
-export type RecordingServiceEvents = {
+/** For monitors (audit, metrics): recordings starting and stopping on this node. */
+export type RecordingServiceObserverEvents = {
 	recordingstart: [recording: Recording];
 	recordingstop: [recording: Recording];
 };
@@ -56,7 +57,8 @@ const DISK_CHECK_MS = 1000;
  * This node's recordings: starts at most one per room, stops them, finalizes
  * them in the background, and lists what is on disk.
  */
-export class RecordingService extends EventEmitter<RecordingServiceEvents> {
+export class RecordingService {
+	readonly observer = new EventEmitter<RecordingServiceObserverEvents>();
 	readonly #options: RecordingServiceOptions;
 	readonly #ports: RecordingPorts;
 	readonly #active = new Map<string, Recording>();
@@ -65,7 +67,6 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 	#closed = false;
 
 	constructor(options: RecordingServiceOptions) {
-		super();
 		this.#options = options;
 		this.#ports = new RecordingPorts(options.portMin, options.portMax);
 		mkdirSync(options.dir, { recursive: true });
@@ -109,21 +110,21 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 		const greet = (peer: Peer): void => {
 			if (recording.active) peer.notify('recordingState', { recordingId: id, active: true, consentRequired: recording.consentRequired, recordedPeerIds: recording.recordedPeerIds });
 		};
-		room.on('peerjoined', greet);
-		room.on('peerresumed', greet);
+		room.observer.on('peerjoined', greet);
+		room.observer.on('peerresumed', greet);
 		recording.once('close', () => {
-			room.off('peerjoined', greet);
-			room.off('peerresumed', greet);
+			room.observer.off('peerjoined', greet);
+			room.observer.off('peerresumed', greet);
 			if (this.#active.get(room.id) === recording) this.#active.delete(room.id);
 			if (this.#active.size === 0 && this.#diskTimer) {
 				clearInterval(this.#diskTimer);
 				this.#diskTimer = null;
 			}
-			this.emit('recordingstop', recording);
+			this.observer.emit('recordingstop', recording);
 			// At shutdown there is no time to remux: POST …/finalize does it later.
 			if (!this.#closed) void this.finalize(id).catch(() => undefined);
 		});
-		this.emit('recordingstart', recording);
+		this.observer.emit('recordingstart', recording);
 		this.#diskTimer ??= setInterval(() => this.#checkDisk(), DISK_CHECK_MS);
 		return recording;
 	}

@@ -1,5 +1,5 @@
 export { RecordingService } from './RecordingService.js';
-export type { RecordingServiceEvents, RecordingServiceOptions, RecordingSummary } from './RecordingService.js';
+export type { RecordingServiceObserverEvents, RecordingServiceOptions, RecordingSummary } from './RecordingService.js';
 export { Recording } from './Recording.js';
 export type { RecordingEvents } from './Recording.js';
 export { verifyRecording } from './verifyRecording.js';

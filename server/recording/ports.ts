@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { SfuError } from '../protocol/index.js';
 
 /**
  * Hands out pairs of local UDP ports (RTP on an even port, RTCP on the next)
@@ -28,7 +29,7 @@ export class RecordingPorts {
 				return port;
 			}
 		}
-		throw new Error(`no free recording port pair in ${this.#min}-${this.#max}`);
+		throw new SfuError('unavailable', `no free recording port pair in ${this.#min}-${this.#max}`);
 	}
 
 	release(port: number): void {

@@ -2,9 +2,8 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import { canConsume, canPublish } from '../auth/index.js';
-import { SfuError } from '../errors.js';
+import { SfuError, type NotificationMap, type NotificationName, type PeerInfo, type ProducerInfo, type Role, type Source } from '../protocol/index.js';
 import type { IngestEndpoint, PeerConsumer, PeerMedia, PeerProducer } from '../media/index.js';
-import type { NotificationMap, NotificationName, PeerInfo, ProducerInfo, Role, Source } from '../signaling/protocol.js';
 import { consumerPriority } from '../../worker-config/index.js';
 
 /**

@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import { waitsForAdmission } from '../auth/index.js';
-import { SfuError } from '../errors.js';
+import { SfuError, type CloseReason, type JoinResponse, type NotificationMap, type NotificationName, type RoomInfo } from '../protocol/index.js';
 import { PeerMedia, RoomMedia, type PeerConsumer, type PeerMediaOptions, type PeerProducer, type RoomMediaOptions, type WorkerPool } from '../media/index.js';
-import type { Logger } from '../observability/index.js';
-import type { CloseReason, JoinResponse, NotificationMap, NotificationName, PeerInfo, RoomInfo } from '../signaling/protocol.js';
+import type { Logger } from '../logger/index.js';
+import { Audience } from './Audience.js';
+import { joinedResponse, waitingResponse } from './joinResponse.js';
 import { Peer, producerInfo, type PeerChannel, type PeerIdentity } from './Peer.js';
+import { PeerMirrors } from './PeerMirrors.js';
+import { WaitingRoom } from './WaitingRoom.js';
 
 export interface RoomPolicy {
 	/** Patients wait for a host to admit them. */
@@ -13,9 +15,6 @@ export interface RoomPolicy {
 	/** 'broadcast': grand rounds, where hundreds of viewers must not cause notification storms. Default 'consult'. */
 	type?: 'consult' | 'broadcast';
 }
-
-/** How often a broadcast room tells presenters its audience size, at most. */
-const AUDIENCE_INTERVAL_MS = 2000;
 
 export interface RoomOptions {
 	media: RoomMediaOptions;
@@ -30,7 +29,13 @@ export interface RoomOptions {
 /** Why a room closes; `media_failure` (its worker died) is not announced: clients just reconnect. */
 export type RoomCloseReason = NotificationMap['roomClosed']['reason'] | 'media_failure';
 
+/** Events for the room's owner (the registry). */
 export type RoomEvents = {
+	close: [reason: RoomCloseReason];
+};
+
+/** Events for whoever follows the room without owning it: recordings, the cluster, audit, metrics. */
+export type RoomObserverEvents = {
 	close: [reason: RoomCloseReason];
 	/** A peer entered (admitted); recorders and metrics follow these. */
 	peerjoined: [peer: Peer];
@@ -51,32 +56,32 @@ export interface RemoteMedia {
 	consumerOpened(producerId: string, consumer: PeerConsumer): void;
 }
 
-/** For server-side participants (mirrors of other nodes' peers, pulled device sources): no connection. */
-export const NO_CHANNEL: PeerChannel = { notify: () => undefined, close: () => undefined };
-
 export interface JoinRequest {
 	rtpCapabilities?: types.RtpCapabilities;
 	resume?: { transportIds: string[] };
 }
 
 /**
- * A consult room: who is in it, who waits, what each may do, and the
- * notifications membership and media changes cause. Knows nothing of sockets:
- * peers are reached through their PeerChannel.
+ * A consult room: who is in it, who waits, and the notifications membership
+ * and media changes cause. Knows nothing of sockets: peers are reached
+ * through their PeerChannel. The waiting room, a broadcast's audience and the
+ * mirrors of other nodes' participants are its parts.
  */
 export class Room extends EventEmitter<RoomEvents> {
 	readonly id: string;
 	readonly policy: RoomPolicy;
+	/** For monitors (recordings, cluster roster, audit, metrics); nobody's behaviour here depends on them. */
+	readonly observer = new EventEmitter<RoomObserverEvents>();
+	/** Participants connected to other nodes of the cluster. */
+	readonly mirrors: PeerMirrors;
+	/** Set by the cluster: brings remote peers' producers here on demand. */
+	remoteMedia: RemoteMedia | null = null;
 	readonly #media: RoomMedia;
 	readonly #options: RoomOptions;
 	readonly #logger: Logger;
 	readonly #peers = new Map<string, Peer>();
-	readonly #admitted = new Set<string>();
-	/**
-	 * Users (by `sub`) a host admitted during this room's life: after a network
-	 * blip longer than the grace period they come back in without waiting again.
-	 */
-	readonly #admittedSubs = new Set<string>();
+	readonly #waitingRoom: WaitingRoom;
+	readonly #audience: Audience;
 	#emptyTimer: NodeJS.Timeout | null = null;
 	#closed = false;
 
@@ -92,6 +97,21 @@ export class Room extends EventEmitter<RoomEvents> {
 		this.#media = media;
 		this.#options = options;
 		this.#logger = logger;
+		this.#waitingRoom = new WaitingRoom(policy.waitingRoom);
+		this.#audience = new Audience(
+			policy.type === 'broadcast',
+			() => this.peers().filter((p) => this.#audience.isSilent(p) && p.state !== 'closed').length,
+			(viewers) => {
+				for (const peer of this.#peers.values()) if (!this.#audience.isSilent(peer) && peer.hasMedia) peer.notify('audience', { viewers });
+			},
+		);
+		this.mirrors = new PeerMirrors({
+			get: (peerId) => this.#peers.get(peerId),
+			add: (peer) => this.#addMirror(peer),
+			createMedia: async (peer) => new PeerMedia(peer.id, this.#media, await this.#media.routerForNewPeer(), this.#options.peerMedia, this.#logger.child({ peerId: peer.id })),
+			broadcast: (name, data, except) => this.#broadcast(name, data, except),
+			remove: (peer, reason) => this.remove(peer, reason),
+		});
 		media.on('dominantspeaker', (producerId) => {
 			const owner = this.#producerOwner(producerId);
 			if (owner) this.#broadcast('activeSpeaker', { peerId: owner.id });
@@ -118,6 +138,11 @@ export class Room extends EventEmitter<RoomEvents> {
 		return [...this.#peers.values()];
 	}
 
+	/** Local peers (not mirrored from other nodes). */
+	localPeers(): Peer[] {
+		return this.peers().filter((p) => !p.remote);
+	}
+
 	peer(peerId: string): Peer {
 		const peer = this.#peers.get(peerId);
 		if (!peer) throw new SfuError('not_found', 'no such peer in this room');
@@ -135,7 +160,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		if (peer) {
 			peer.attachChannel(channel);
 			if (request.rtpCapabilities) peer.rtpCapabilities = request.rtpCapabilities;
-			if (peer.state === 'waiting' && !this.#admitted.has(peer.id)) return { peer, response: this.#waitingResponse(peer) };
+			if (peer.state === 'waiting' && !this.#waitingRoom.isAdmitted(peer)) return { peer, response: waitingResponse(this.info, peer) };
 			if (peer.hasMedia) {
 				peer.media.keepTransports(request.resume?.transportIds ?? []);
 				this.#logger.info({ peerId: peer.id }, 'peer resumed');
@@ -143,19 +168,19 @@ export class Room extends EventEmitter<RoomEvents> {
 				// have missed a recording starting.
 				if (peer.role === 'host') setImmediate(() => this.#sendWaitingList());
 				const resumedPeer = peer;
-				setImmediate(() => this.emit('peerresumed', resumedPeer));
+				setImmediate(() => this.observer.emit('peerresumed', resumedPeer));
 				return { peer, response: this.#joinedResponse(peer, true) };
 			}
 		} else {
 			if (this.#peers.size >= this.#options.maxPeers) throw new SfuError('room_full', 'the room is full');
-			const waits = waitsForAdmission(identity.role, this.policy.waitingRoom) && !this.#admittedSubs.has(identity.sub);
+			const waits = this.#waitingRoom.mustWait(identity.role, identity.sub);
 			peer = new Peer(identity, channel, waits ? 'waiting' : 'joined');
 			if (request.rtpCapabilities) peer.rtpCapabilities = request.rtpCapabilities;
 			this.#peers.set(peer.id, peer);
 			if (waits) {
 				this.#logger.info({ peerId: peer.id, role: identity.role }, 'peer waiting for admission');
 				this.#sendWaitingList();
-				return { peer, response: this.#waitingResponse(peer) };
+				return { peer, response: waitingResponse(this.info, peer) };
 			}
 		}
 		await this.#activate(peer);
@@ -180,54 +205,6 @@ export class Room extends EventEmitter<RoomEvents> {
 		return consumer;
 	}
 
-	/** Set by the cluster: brings remote peers' producers here on demand. */
-	remoteMedia: RemoteMedia | null = null;
-
-	/** A participant of another node appears (or is updated) from the cluster roster. */
-	async upsertRemotePeer(info: PeerInfo, nodeId: string): Promise<void> {
-		let peer = this.#peers.get(info.id);
-		if (peer && !peer.remote) return;
-		if (!peer) {
-			peer = new Peer({ sub: `remote:${info.id}`, role: info.role, displayName: info.displayName }, NO_CHANNEL, 'joined', { id: info.id, remote: { nodeId } });
-			peer.attachMedia(new PeerMedia(peer.id, this.#media, await this.#media.routerForNewPeer(), this.#options.peerMedia, this.#logger.child({ peerId: peer.id })));
-			this.#peers.set(peer.id, peer);
-			this.#cancelEmptyTimer();
-			this.#broadcast('peerJoined', { peer: { ...info, producers: [] } }, peer);
-		}
-		const known = new Set(info.producers.map((p) => p.id));
-		for (const old of [...peer.remoteProducers.values()]) {
-			if (!known.has(old.id)) this.#remoteProducerGone(peer, old.id);
-		}
-		for (const producer of info.producers) {
-			const before = peer.remoteProducers.get(producer.id);
-			peer.setRemoteProducer(producer);
-			if (!before) {
-				this.#broadcast('producerNew', { producer }, peer);
-			} else if (before.paused !== producer.paused) {
-				const local = peer.media.producers.get(producer.id);
-				if (local) void (producer.paused ? local.pause() : local.resume()).catch(() => undefined);
-				this.#broadcast(producer.paused ? 'producerPaused' : 'producerResumed', { producerId: producer.id, peerId: peer.id }, peer);
-			}
-		}
-	}
-
-	/** A participant of another node left. */
-	removeRemotePeer(peerId: string, reason: CloseReason): void {
-		const peer = this.#peers.get(peerId);
-		if (peer?.remote) this.remove(peer, reason);
-	}
-
-	/** Local peers (not mirrored from other nodes). */
-	localPeers(): Peer[] {
-		return this.peers().filter((p) => !p.remote);
-	}
-
-	#remoteProducerGone(peer: Peer, producerId: string): void {
-		peer.deleteRemoteProducer(producerId);
-		peer.media.producers.get(producerId)?.close();
-		this.#broadcast('producerClosed', { producerId, peerId: peer.id }, peer);
-	}
-
 	/** The peer's socket dropped: keep it for the grace period, then remove it. */
 	disconnect(peer: Peer, channel: PeerChannel): void {
 		if (!this.#peers.has(peer.id) || !peer.notifiesThrough(channel)) return;
@@ -244,16 +221,14 @@ export class Room extends EventEmitter<RoomEvents> {
 	remove(peer: Peer, reason: CloseReason): void {
 		if (!this.#peers.delete(peer.id)) return;
 		const wasWaiting = peer.state === 'waiting';
-		this.#admitted.delete(peer.id);
-		// Someone the host removed or turned away must ask again.
-		if (reason === 'removed') this.#admittedSubs.delete(peer.identity.sub);
+		this.#waitingRoom.left(peer, reason);
 		peer.close();
 		this.#logger.info({ peerId: peer.id, reason }, 'peer left');
 		if (wasWaiting) this.#sendWaitingList();
 		else {
-			if (this.#silent(peer)) this.#audienceChanged();
+			if (this.#audience.isSilent(peer)) this.#audience.changed();
 			else this.#broadcast('peerLeft', { peerId: peer.id, reason });
-			this.emit('peerleft', peer, reason);
+			this.observer.emit('peerleft', peer, reason);
 		}
 		// Mirrors of other nodes' participants do not keep this node's room open.
 		if (this.localPeers().length === 0) this.#scheduleEmptyClose();
@@ -263,8 +238,7 @@ export class Room extends EventEmitter<RoomEvents> {
 	admit(peerId: string): void {
 		const peer = this.peer(peerId);
 		if (peer.state !== 'waiting') throw new SfuError('invalid_state', 'that peer is not waiting');
-		this.#admitted.add(peer.id);
-		this.#admittedSubs.add(peer.identity.sub);
+		this.#waitingRoom.admit(peer);
 		peer.notify('admitted', {});
 		this.#sendWaitingList();
 	}
@@ -279,7 +253,12 @@ export class Room extends EventEmitter<RoomEvents> {
 
 	/** Peers waiting for admission (admitted ones excluded). */
 	waitingPeers(): Peer[] {
-		return this.peers().filter((p) => p.state === 'waiting' && !this.#admitted.has(p.id));
+		return this.#waitingRoom.waiting(this.#peers.values());
+	}
+
+	/** Sends to every admitted peer except `except`. */
+	broadcast<N extends NotificationName>(name: N, data: NotificationMap[N], except?: Peer): void {
+		this.#broadcast(name, data, except);
 	}
 
 	/** Closes every peer and the room's media. Idempotent. */
@@ -287,16 +266,17 @@ export class Room extends EventEmitter<RoomEvents> {
 		if (this.#closed) return;
 		this.#closed = true;
 		this.#cancelEmptyTimer();
-		if (this.#audienceTimer) clearTimeout(this.#audienceTimer);
+		this.#audience.close();
 		for (const peer of this.#peers.values()) {
 			if (reason !== 'media_failure') peer.notify('roomClosed', { reason });
 			peer.close({ reconnect: reason === 'media_failure' });
 		}
 		this.#peers.clear();
-		this.#admitted.clear();
+		this.#waitingRoom.clear();
 		this.#media.close();
 		this.#logger.info({ reason }, 'room closed');
 		this.emit('close', reason);
+		this.observer.emit('close', reason);
 	}
 
 	async #activate(peer: Peer): Promise<void> {
@@ -304,32 +284,41 @@ export class Room extends EventEmitter<RoomEvents> {
 		const peerMedia = this.policy.type === 'broadcast' ? { ...this.#options.peerMedia, keyFrameRequestDelayMs: 500 } : this.#options.peerMedia;
 		const media = new PeerMedia(peer.id, this.#media, router, peerMedia, this.#logger.child({ peerId: peer.id }));
 		peer.attachMedia(media);
-		this.#admitted.delete(peer.id);
+		this.#waitingRoom.entered(peer);
 		this.#wirePeer(peer, media);
-		if (this.#silent(peer)) this.#audienceChanged();
+		if (this.#audience.isSilent(peer)) this.#audience.changed();
 		else this.#broadcast('peerJoined', { peer: peer.info() }, peer);
-		this.emit('peerjoined', peer);
+		this.observer.emit('peerjoined', peer);
 		if (peer.role === 'host') this.#sendWaitingList();
 		this.#logger.info({ peerId: peer.id, role: peer.role, routerId: router.router.id }, 'peer joined');
+	}
+
+	#addMirror(peer: Peer): void {
+		if (this.#closed) {
+			peer.close();
+			return;
+		}
+		this.#peers.set(peer.id, peer);
+		this.#cancelEmptyTimer();
 	}
 
 	#wirePeer(peer: Peer, media: PeerMedia): void {
 		const others = (producer: PeerProducer) => ({ producerId: producer.id, peerId: producer.appData.peerId });
 		peer.on('producernew', (producer) => {
 			this.#broadcast('producerNew', { producer: producerInfo(producer) }, peer);
-			this.emit('producernew', peer, producer);
+			this.observer.emit('producernew', peer, producer);
 		});
 		peer.on('producerclose', (producer) => {
 			this.#broadcast('producerClosed', others(producer), peer);
-			this.emit('producerclose', peer, producer);
+			this.observer.emit('producerclose', peer, producer);
 		});
 		peer.on('producerpause', (producer) => {
 			this.#broadcast('producerPaused', others(producer), peer);
-			this.emit('producerpause', peer, producer);
+			this.observer.emit('producerpause', peer, producer);
 		});
 		peer.on('producerresume', (producer) => {
 			this.#broadcast('producerResumed', others(producer), peer);
-			this.emit('producerresume', peer, producer);
+			this.observer.emit('producerresume', peer, producer);
 		});
 		media.on('consumerclose', (consumer) => peer.notify('consumerClosed', { consumerId: consumer.id, producerId: consumer.producerId }));
 		media.on('consumerpause', (consumer) => peer.notify('consumerPaused', { consumerId: consumer.id }));
@@ -345,24 +334,13 @@ export class Room extends EventEmitter<RoomEvents> {
 	}
 
 	#joinedResponse(peer: Peer, resumed: boolean): JoinResponse {
-		return {
-			waiting: false,
-			peerId: peer.id,
-			role: peer.role,
+		return joinedResponse({
 			room: this.info,
+			peer,
+			others: this.peers().filter((p) => p !== peer && p.hasMedia && p.state !== 'closed' && !this.#audience.isSilent(p)),
 			routerRtpCapabilities: this.#media.routerRtpCapabilities,
-			peers: this.peers()
-				.filter((p) => p !== peer && p.hasMedia && p.state !== 'closed' && !this.#silent(p))
-				.map((p) => p.info()),
-			displayName: peer.identity.displayName,
 			resumed,
-			producers: resumed ? [...peer.media.producers.values()].map(producerInfo) : [],
-			kept: resumed ? { transportIds: peer.media.transportIds, consumerIds: [...peer.media.consumers.keys()] } : { transportIds: [], consumerIds: [] },
-		};
-	}
-
-	#waitingResponse(peer: Peer): JoinResponse {
-		return { waiting: true, peerId: peer.id, role: peer.role, displayName: peer.identity.displayName, room: this.info };
+		});
 	}
 
 	#producerOwner(producerId: string): Peer | undefined {
@@ -370,11 +348,6 @@ export class Room extends EventEmitter<RoomEvents> {
 			if (peer.hasMedia && (peer.media.producers.has(producerId) || peer.remoteProducers.has(producerId))) return peer;
 		}
 		return undefined;
-	}
-
-	/** Sends to every admitted peer except `except`. */
-	broadcast<N extends NotificationName>(name: N, data: NotificationMap[N], except?: Peer): void {
-		this.#broadcast(name, data, except);
 	}
 
 	#broadcast<N extends NotificationName>(name: N, data: NotificationMap[N], except?: Peer): void {
@@ -390,24 +363,6 @@ export class Room extends EventEmitter<RoomEvents> {
 		}
 	}
 
-	/** In a broadcast room, viewers come and go without a roster notification each. */
-	#silent(peer: Peer): boolean {
-		return this.policy.type === 'broadcast' && peer.role === 'observer';
-	}
-
-	#audienceTimer: NodeJS.Timeout | null = null;
-
-	/** Batches audience changes: one `audience` notification per interval, to presenters only. */
-	#audienceChanged(): void {
-		if (this.#audienceTimer || this.#closed) return;
-		this.#audienceTimer = setTimeout(() => {
-			this.#audienceTimer = null;
-			if (this.#closed) return;
-			const viewers = this.peers().filter((p) => this.#silent(p) && p.state !== 'closed').length;
-			for (const peer of this.#peers.values()) if (!this.#silent(peer) && peer.hasMedia) peer.notify('audience', { viewers });
-		}, AUDIENCE_INTERVAL_MS);
-	}
-
 	#scheduleEmptyClose(): void {
 		this.#cancelEmptyTimer();
 		this.#emptyTimer = setTimeout(() => this.close('closed'), this.#options.emptyRoomTimeoutMs);
@@ -418,3 +373,4 @@ export class Room extends EventEmitter<RoomEvents> {
 		this.#emptyTimer = null;
 	}
 }
+

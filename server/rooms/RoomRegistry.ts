@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { SfuError } from '../errors.js';
+import { SfuError } from '../protocol/index.js';
 import type { WorkerPool } from '../media/index.js';
 import { emptyCounts, type MediaCounts } from '../media/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger } from '../logger/index.js';
 import { Room, type RoomOptions, type RoomPolicy } from './Room.js';
 
 /** Counts of everything this node holds; all return to zero when idle. */
@@ -25,16 +25,18 @@ export interface RoomPlacement {
 	opened?(room: Room): Promise<void>;
 }
 
-export type RoomRegistryEvents = {
-	roomopen: [room: Room];
-	roomclose: [room: Room];
+export type RoomRegistryObserverEvents = {
+	/** A room opened on this node (follow its `observer` for what happens in it). */
+	newroom: [room: Room];
 };
 
 /**
  * The rooms of this node, by id. Creating a room is asynchronous (it opens a
  * router), so concurrent first joins share one creation.
  */
-export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
+export class RoomRegistry {
+	/** For monitors: recordings, the cluster, audit and metrics follow new rooms here. */
+	readonly observer = new EventEmitter<RoomRegistryObserverEvents>();
 	readonly #pool: WorkerPool;
 	readonly #options: RoomOptions;
 	readonly #logger: Logger;
@@ -44,7 +46,6 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
 	#closed = false;
 
 	constructor(pool: WorkerPool, options: RoomOptions, logger: Logger, placement?: RoomPlacement) {
-		super();
 		this.#pool = pool;
 		this.#options = options;
 		this.#logger = logger;
@@ -82,9 +83,8 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
 					room.once('close', () => {
 						if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
 						this.#placement?.release(roomId);
-						this.emit('roomclose', room);
 					});
-					this.emit('roomopen', room);
+					this.observer.emit('newroom', room);
 					return room;
 				},
 				(error: unknown) => {

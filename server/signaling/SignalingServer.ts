@@ -1,16 +1,15 @@
 import type { Server as HttpServer } from 'node:http';
 import path from 'node:path';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AuthError, type TokenVerifier } from '../auth/index.js';
-import { SfuError } from '../errors.js';
-import type { Logger } from '../observability/index.js';
+import { SfuError, HandshakeAuthSchema, type ClientToServerEvents, type NotificationName, type ServerToClientEvents, type TransportParams } from '../protocol/index.js';
+import type { Logger } from '../logger/index.js';
 import type { IngestService } from '../ingest/index.js';
 import type { RecordingService } from '../recording/index.js';
-import type { RoomRegistry } from '../rooms/index.js';
-import { HandshakeAuthSchema, type ClientToServerEvents, type ServerToClientEvents, type TransportParams } from './protocol.js';
+import type { RoomControl, RoomRegistry } from '../rooms/index.js';
 import { SignalingObserver } from './observer.js';
 import { SignalingSession } from './SignalingSession.js';
 import type { SfuSocket, SocketData } from './types.js';
@@ -35,6 +34,8 @@ export interface SignalingOptions {
 
 export interface SignalingDeps {
 	rooms: RoomRegistry;
+	/** Host actions on participants, wherever they are connected. */
+	control: RoomControl;
 	recordings: RecordingService | null;
 	ingest: IngestService;
 	verifier: TokenVerifier;
@@ -106,13 +107,22 @@ export class SignalingServer {
 			const claims = socket.data.claims;
 			const address = socket.handshake.address;
 			perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
-			socket.once('disconnect', () => {
+			this.observer.emit('connection');
+			socket.once('disconnect', (reason) => {
 				const left = (perAddress.get(address) ?? 1) - 1;
 				if (left > 0) perAddress.set(address, left);
 				else perAddress.delete(address);
+				this.observer.emit('disconnect', reason);
 			});
+			// Counting every outgoing message costs a callback each: only when someone watches.
+			if (this.observer.listenerCount('notification') > 0) {
+				socket.onAnyOutgoing((name: unknown) => {
+					if (typeof name === 'string') this.observer.emit('notification', name as NotificationName);
+				});
+			}
 			new SignalingSession(socket, {
 				rooms: deps.rooms,
+				control: deps.control,
 				recordings: deps.recordings,
 				ingest: deps.ingest,
 				verifier: deps.verifier,
@@ -145,11 +155,10 @@ export class SignalingServer {
 
 	/**
 	 * Socket.IO's Redis streams adapter: broadcasts and server-side events
-	 * reach the sockets of every node.
+	 * reach the sockets of every node. Takes ownership of `client` (closed
+	 * with the server).
 	 */
-	useRedisAdapter(redisUrl: string): void {
-		const client = new Redis(redisUrl, { retryStrategy: (times) => Math.min(200 * times, 2000) });
-		client.on('error', () => undefined);
+	useRedisAdapter(client: Redis): void {
 		this.io.adapter(createAdapter(client, { streamName: 'sfu:signaling' }));
 		this.#adapterRedis = client;
 	}

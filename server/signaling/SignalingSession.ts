@@ -1,20 +1,21 @@
 import type { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { TokenVerifier } from '../auth/index.js';
-import { runAsActor } from '../audit/actor.js';
-import type { Logger } from '../observability/index.js';
-import { withRequestId } from '../observability/index.js';
+import { runAsActor } from '../context/index.js';
+import type { Logger } from '../logger/index.js';
+import { withRequestId } from '../context/index.js';
 import type { IngestService } from '../ingest/index.js';
 import type { RecordingService } from '../recording/index.js';
-import type { RoomRegistry } from '../rooms/index.js';
+import type { RoomControl, RoomRegistry } from '../rooms/index.js';
 import { protocolError, toProtocolError } from './errors.js';
 import type { SignalingObserver } from './observer.js';
 import { handlers, type SessionContext } from './handlers.js';
-import { RequestSchemas, type ProtocolError, type RequestMethod, type Result, type TransportParams } from './protocol.js';
+import { RequestSchemas, type ProtocolError, type RequestMethod, type Result, type TransportParams } from '../protocol/index.js';
 import { SocketChannel } from './SocketChannel.js';
 import type { SfuSocket } from './types.js';
 
 export interface SignalingSessionDeps {
 	rooms: RoomRegistry;
+	control: RoomControl;
 	recordings: RecordingService | null;
 	ingest: IngestService;
 	rateLimiter: RateLimiterMemory;
@@ -55,8 +56,9 @@ export class SignalingSession {
 			armExpiry: () => this.#armExpiry(),
 			channel: new SocketChannel(socket),
 			rooms: deps.rooms,
+			control: deps.control,
 			recordings: deps.recordings,
-				ingest: deps.ingest,
+			ingest: deps.ingest,
 			defaultWaitingRoom: deps.defaultWaitingRoom,
 			iceServers: deps.iceServers,
 			room: null,

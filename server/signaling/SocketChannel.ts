@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { PeerChannel } from '../rooms/index.js';
-import type { NotificationMap, NotificationName } from './protocol.js';
+import type { NotificationMap, NotificationName } from '../protocol/index.js';
 import type { SfuSocket } from './types.js';
 
 /** A peer's notifications over its Socket.IO socket. */

@@ -1,7 +1,6 @@
 import { types as mediasoupTypes } from 'mediasoup';
-import { SfuError } from '../errors.js';
-import type { Logger } from '../observability/index.js';
-import type { ErrorCode, ProtocolError } from './protocol.js';
+import { SfuError, type ErrorCode, type ProtocolError } from '../protocol/index.js';
+import type { Logger } from '../logger/index.js';
 
 export function protocolError(code: ErrorCode, message: string): { ok: false; error: ProtocolError } {
 	return { ok: false, error: { code, message } };

@@ -1,12 +1,10 @@
 import type { z } from 'zod';
 import type { types } from 'mediasoup';
-import type { JoinClaims, TokenVerifier } from '../auth/index.js';
-import { AuthError, canModerate } from '../auth/index.js';
+import { AuthError, canModerate, type JoinClaims, type TokenVerifier } from '../auth/index.js';
 import type { IngestService } from '../ingest/index.js';
 import type { RecordingService } from '../recording/index.js';
-import { SfuError } from '../errors.js';
-import { admitPeer, denyPeer, endRoom, mutePeer, removePeer, type Peer, type PeerChannel, type Room, type RoomRegistry } from '../rooms/index.js';
-import { PROTOCOL_VERSION, type RequestMethod, type RequestSchemas, type ResponseOf, type TransportParams } from './protocol.js';
+import { SfuError, PROTOCOL_VERSION, type RequestMethod, type RequestSchemas, type ResponseOf, type TransportParams } from '../protocol/index.js';
+import { admitPeer, denyPeer, endRoom, mutePeer, removePeer, type Peer, type PeerChannel, type Room, type RoomControl, type RoomRegistry } from '../rooms/index.js';
 
 /** What one socket's requests act on. */
 export interface SessionContext {
@@ -17,6 +15,8 @@ export interface SessionContext {
 	readonly armExpiry: () => void;
 	readonly channel: PeerChannel;
 	readonly rooms: RoomRegistry;
+	/** Host actions on participants, wherever they are connected. */
+	readonly control: RoomControl;
 	/** Waiting-room default for rooms this session creates. */
 	readonly defaultWaitingRoom: boolean;
 	/** ICE servers handed to clients with each transport (TURN lands here). */
@@ -184,30 +184,30 @@ export const handlers: { [M in RequestMethod]: Handler<M> } = {
 
 	async admit(ctx, { peerId }) {
 		const { room, peer } = joined(ctx);
-		admitPeer(room, peer, peerId);
+		await admitPeer(ctx.control, room, peer, peerId);
 		return OK;
 	},
 
 	async deny(ctx, { peerId }) {
 		const { room, peer } = joined(ctx);
-		denyPeer(room, peer, peerId);
+		await denyPeer(ctx.control, room, peer, peerId);
 		return OK;
 	},
 
 	async mutePeer(ctx, { peerId, source }) {
 		const { room, peer } = joined(ctx);
-		return { producerIds: await mutePeer(room, peer, peerId, source) };
+		return { producerIds: await mutePeer(ctx.control, room, peer, peerId, source) };
 	},
 
 	async removePeer(ctx, { peerId }) {
 		const { room, peer } = joined(ctx);
-		removePeer(room, peer, peerId);
+		await removePeer(ctx.control, room, peer, peerId);
 		return OK;
 	},
 
 	async endRoom(ctx) {
 		const { room, peer } = joined(ctx);
-		endRoom(room, peer);
+		await endRoom(ctx.control, room, peer);
 		return OK;
 	},
 

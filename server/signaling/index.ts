@@ -1,5 +1,3 @@
 export { SignalingServer } from './SignalingServer.js';
 export { SignalingObserver } from './observer.js';
-export type { RequestOutcome, SignalingObserverEvents } from './observer.js';
 export type { SignalingDeps, SignalingOptions } from './SignalingServer.js';
-export * from './protocol.js';

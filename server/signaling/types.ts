@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { JoinClaims } from '../auth/index.js';
-import type { ClientToServerEvents, ServerToClientEvents } from './protocol.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/index.js';
 
 export interface SocketData {
 	claims: JoinClaims;

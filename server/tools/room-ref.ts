@@ -4,7 +4,7 @@
  * key (log.idKey / LOG_ID_KEY) from the same configuration as the server.
  */
 import { loadConfig } from '../config/index.js';
-import { roomRef } from '../observability/ids.js';
+import { roomRef } from '../logger/index.js';
 
 const roomId = process.argv[2];
 if (!roomId) {

@@ -3,7 +3,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { NotificationMap } from '../../server/signaling/protocol.js';
+import type { NotificationMap } from '../../server/protocol/index.js';
 import { waitFor } from '../support/processes.js';
 import { freeTcpPort } from '../support/redis.js';
 import { mintToken, startSfu, TestClient, type TestSfu } from '../support/sfu.js';

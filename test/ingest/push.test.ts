@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { parse } from 'sdp-transform';
-import type { IngestEndpointInfo } from '../../server/signaling/protocol.js';
+import type { IngestEndpointInfo } from '../../server/protocol/index.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { openDemo } from '../support/demoPage.js';
 import { waitFor } from '../support/processes.js';

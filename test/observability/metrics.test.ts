@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { roomRef } from '../../server/observability/index.js';
+import { roomRef } from '../../server/logger/index.js';
 import { joinWithMedia } from '../support/media.js';
 import { waitFor } from '../support/processes.js';
 import { freePort, PROMTOOL } from '../support/prometheus.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { measureSamplingCost } from '../../load-tests/statsSamplingCost.js';
-import { MediaObjects, RtpMetrics, StatsSampler, type RtpStreamSample, type TrackedObject } from '../../server/observability/metrics/index.js';
+import { MediaObjects, RtpMetrics, StatsSampler, type RtpStreamSample, type TrackedObject } from '../../server/metrics/index.js';
 
 /** A tracked consumer whose getStats() is a probe (no worker needed). */
 function fakeConsumer(id: number, probe: { inFlight: number; maxInFlight: number; calls: number[] }): TrackedObject {
@@ -84,7 +84,7 @@ describe('observability: stats sampling', function () {
 describe('observability: ingest metrics (extension point)', () => {
 	it('counts pulled sources by state and their state changes, from a source shaped like the ingest module', async () => {
 		const { EventEmitter } = await import('node:events');
-		const { registerIngestMetrics } = await import('../../server/observability/metrics/index.js');
+		const { registerIngestMetrics } = await import('../../server/metrics/index.js');
 		const sources = [{ state: 'live' }, { state: 'retrying' }, { state: 'live' }, { state: 'rtsp://camera-7' }];
 		const ingest = Object.assign(new EventEmitter(), { all: () => sources });
 		const registry = new Registry();

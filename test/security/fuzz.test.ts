@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
-import { ERROR_CODES, REQUEST_METHODS } from '../../server/signaling/protocol.js';
+import { ERROR_CODES, REQUEST_METHODS } from '../../server/protocol/index.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { openDemo, waitForMediaFrom, waitForMoreFrames } from '../support/demoPage.js';
 import { waitFor } from '../support/processes.js';

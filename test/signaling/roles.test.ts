@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { joinWithMedia, opusParameters } from '../support/media.js';
 import { mintToken, startSfu, TestClient, type TestSfu } from '../support/sfu.js';
-import type { Role } from '../../server/signaling/protocol.js';
+import type { Role } from '../../server/protocol/index.js';
 
 describe('signaling: roles, waiting room and host actions', () => {
 	let sfu: TestSfu;

@@ -1,5 +1,5 @@
 import type { Page } from 'puppeteer-core';
-import type { Role } from '../../server/signaling/protocol.js';
+import type { Role } from '../../server/protocol/index.js';
 import { waitFor } from './processes.js';
 import { mintToken } from './sfu.js';
 import type { TestBrowser } from './browser.js';

@@ -1,4 +1,4 @@
-import type { RequestOf } from '../../server/signaling/protocol.js';
+import type { RequestOf } from '../../server/protocol/index.js';
 import type { TestClient } from './sfu.js';
 
 let ssrc = 1000;

@@ -17,7 +17,7 @@ import type {
 	Result,
 	Role,
 	ServerToClientEvents,
-} from '../../server/signaling/protocol.js';
+} from '../../server/protocol/index.js';
 import { TEST_JWT_SECRET } from './serverProcess.js';
 import { waitFor } from './processes.js';
 

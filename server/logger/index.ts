@@ -1,4 +1,3 @@
 export { configureLogging, createRootLogger, levelFor, moduleLogger, REDACTED_PATHS } from './logger.js';
 export type { Logger, LogSettings, RootLoggerOptions } from './logger.js';
-export { currentRequestId, newRequestId, requestBindings, withRequestId } from './requestContext.js';
 export { roomRef } from './ids.js';

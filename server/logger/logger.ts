@@ -1,5 +1,5 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import { requestBindings } from './requestContext.js';
+import { requestBindings } from '../context/index.js';
 import { roomRef } from './ids.js';
 
 export type { Logger } from 'pino';

@@ -1,18 +1,14 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { WorkerPool } from '../../media/index.js';
-import type { RecordingService } from '../../recording/index.js';
-import type { RoomRegistry } from '../../rooms/index.js';
-import type { SignalingServer } from '../../signaling/index.js';
-import type { Logger } from '../logger.js';
+import type { WorkerPool } from '../media/index.js';
+import type { RecordingService } from '../recording/index.js';
+import type { RoomRegistry } from '../rooms/index.js';
+import type { Logger } from '../logger/index.js';
 import { registerIngestMetrics, type IngestSource } from './IngestMetrics.js';
 import { MediaObjects } from './MediaObjects.js';
 import { registerRecordingMetrics } from './RecordingMetrics.js';
 import { RoomMetrics } from './RoomMetrics.js';
 import { RtpMetrics } from './RtpMetrics.js';
-import { registerSignalingMetrics } from './SignalingMetrics.js';
+import { registerSignalingMetrics, type SignalingSource } from './SignalingMetrics.js';
 import { StatsSampler } from './StatsSampler.js';
 import { registerHostUdpMetrics, registerWorkerMetrics } from './WorkerMetrics.js';
 
@@ -32,19 +28,15 @@ export interface MetricsDeps {
 	/** Key of room references (LOG_ID_KEY), so a room has the same reference in logs and metrics. */
 	idKey?: string | undefined;
 	version: string;
-	/** The node; metrics stop when it emits `close`. */
-	server: { once(event: 'close', listener: () => void): unknown };
 	pool: WorkerPool;
 	rooms: RoomRegistry;
 	recordings: RecordingService | null;
-	signaling: SignalingServer;
+	signaling: SignalingSource;
 	/**
 	 * Pulled ingest sources, when the node has the ingest module (then
 	 * sfu_ingest_* exist). SfuServer passes its IngestService here once ingest lands.
 	 */
 	ingest?: IngestSource | null;
-	/** The node's HTTP app: /metrics goes there unless `settings.port` is set. Register before it listens. */
-	http: FastifyInstance;
 	logger: Logger;
 }
 
@@ -53,7 +45,6 @@ export class SfuMetrics {
 	readonly registry: Registry;
 	readonly objects: MediaObjects;
 	readonly sampler: StatsSampler | null;
-	#admin: Server | null = null;
 	#closed = false;
 
 	constructor(registry: Registry, objects: MediaObjects, sampler: StatsSampler | null) {
@@ -62,50 +53,25 @@ export class SfuMetrics {
 		this.sampler = sampler;
 	}
 
-	/** The separate metrics port, or null when /metrics is on the HTTP port. */
-	get adminPort(): number | null {
-		return this.#admin ? (this.#admin.address() as AddressInfo).port : null;
+	/** The exposition text Prometheus scrapes, and its content type. */
+	async exposition(): Promise<{ contentType: string; text: string }> {
+		return { contentType: this.registry.contentType, text: await this.registry.metrics() };
 	}
 
-	/** Serves /metrics on its own port (an admin network, a firewall rule away from patients). */
-	async listenAdmin(host: string, port: number): Promise<void> {
-		const registry = this.registry;
-		const server = createServer((request, response) => {
-			if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
-				response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-				return;
-			}
-			registry.metrics().then(
-				(text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-				() => response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics failed\n'),
-			);
-		});
-		await new Promise<void>((resolve, reject) => {
-			server.once('error', reject);
-			server.listen(port, host, () => {
-				server.off('error', reject);
-				resolve();
-			});
-		});
-		this.#admin = server;
-	}
-
-	/** Stops sampling and the admin port. Idempotent. */
+	/** Stops sampling. Idempotent. */
 	close(): void {
 		if (this.#closed) return;
 		this.#closed = true;
 		this.sampler?.close();
-		this.#admin?.closeAllConnections();
-		this.#admin?.close();
 	}
 }
 
 /**
- * Wires the node's metrics: every part observes (mediasoup observers, typed
+ * Builds the node's metrics: every part observes (mediasoup observers, typed
  * events of rooms, recordings and signaling) and nothing in business code
- * calls into metrics. Returns null when metrics are off.
+ * calls into metrics. Returns null when metrics are off. http/ serves them.
  */
-export async function attachMetrics(deps: MetricsDeps): Promise<SfuMetrics | null> {
+export function createMetrics(deps: MetricsDeps): SfuMetrics | null {
 	const { settings, logger } = deps;
 	if (!settings.enabled) return null;
 	const registry = new Registry();
@@ -130,13 +96,6 @@ export async function attachMetrics(deps: MetricsDeps): Promise<SfuMetrics | nul
 	if (deps.ingest) registerIngestMetrics(registry, deps.ingest);
 
 	const metrics = new SfuMetrics(registry, objects, sampler);
-	if (settings.port !== undefined) {
-		await metrics.listenAdmin(settings.host, settings.port);
-		logger.info({ host: settings.host, port: metrics.adminPort }, 'metrics on their own port');
-	} else {
-		deps.http.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-	}
-	deps.server.once('close', () => metrics.close());
 	logger.info({ statsIntervalMs: settings.statsIntervalMs, statsMaxObjects: settings.statsMaxObjects, roomLabels: settings.roomLabels }, 'metrics ready');
 	return metrics;
 }

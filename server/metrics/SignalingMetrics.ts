@@ -1,9 +1,16 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ERROR_CODES, type SignalingServer } from '../../signaling/index.js';
+import { ERROR_CODES, type SignalingEvents } from '../protocol/index.js';
 import { bounded, DISCONNECT_REASONS } from './labels.js';
 
+/** What signaling metrics observe: the signaling server fits. */
+export interface SignalingSource {
+	readonly observer: SignalingEvents;
+	/** Connected sockets now. */
+	readonly connections: number;
+}
+
 /** Socket.IO connections, requests by method and outcome, errors by code, ack latency, notifications by name. */
-export function registerSignalingMetrics(registry: Registry, signaling: SignalingServer): void {
+export function registerSignalingMetrics(registry: Registry, signaling: SignalingSource): void {
 	const registers = [registry];
 	new Gauge({
 		name: 'sfu_signaling_connections',
@@ -41,10 +48,8 @@ export function registerSignalingMetrics(registry: Registry, signaling: Signalin
 		if (code) errors.inc({ code: bounded(code, ERROR_CODES) });
 	});
 	signaling.observer.on('refused', (code) => refused.inc({ code: bounded(code, ERROR_CODES) }));
-	signaling.io.on('connection', (socket) => {
-		connections.inc();
-		// Only this server names notifications (the protocol's NotificationName): a bounded set.
-		socket.onAnyOutgoing((name: unknown) => notifications.inc({ name: typeof name === 'string' ? name.slice(0, 40) : 'other' }));
-		socket.once('disconnect', (reason) => disconnects.inc({ reason: bounded(reason, DISCONNECT_REASONS).replaceAll(' ', '_') }));
-	});
+	signaling.observer.on('connection', () => connections.inc());
+	// Only this server names notifications (the protocol's NotificationName): a bounded set.
+	signaling.observer.on('notification', (name) => notifications.inc({ name: name.slice(0, 40) }));
+	signaling.observer.on('disconnect', (reason) => disconnects.inc({ reason: bounded(reason, DISCONNECT_REASONS).replaceAll(' ', '_') }));
 }

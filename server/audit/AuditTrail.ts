@@ -1,19 +1,15 @@
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import type { TokenVerifier } from '../auth/index.js';
 import type { ServerConfig } from '../config/index.js';
-import { registerAuditRoutes } from '../http/audit.js';
-import { registerLegalHoldRoutes } from '../http/legalHold.js';
 import { SigningKey } from '../integrity/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger } from '../logger/index.js';
+import type { SignalingEvents } from '../protocol/index.js';
 import type { RecordingService } from '../recording/index.js';
 import type { RoomRegistry } from '../rooms/index.js';
-import type { SignalingServer } from '../signaling/index.js';
 import { AuditLog } from './AuditLog.js';
 import { auditRecordings, auditRooms, auditSignaling } from './auditSources.js';
 import { RetentionJob } from './RetentionJob.js';
 
-export interface AttachAuditDeps {
+export interface AuditTrailDeps {
 	settings: ServerConfig['audit'];
 	retention: ServerConfig['retention'];
 	/** This node's id: its trail is `<audit root>/<nodeId>/`. */
@@ -23,9 +19,8 @@ export interface AttachAuditDeps {
 	signingKeyFile: string;
 	rooms: RoomRegistry;
 	recordings: RecordingService | null;
-	signaling: SignalingServer;
-	http: FastifyInstance;
-	verifier: TokenVerifier;
+	/** Signaling's observer (the signaling server's `observer`). */
+	signaling: { readonly observer: SignalingEvents };
 	logger: Logger;
 }
 
@@ -41,12 +36,11 @@ export interface AuditTrail {
 }
 
 /**
- * Wires the audit trail to the node: listens to rooms, recordings and
- * signaling, adds its REST hooks and routes (`GET /api/audit`,
- * `PUT /api/recordings/:id/legal-hold`), and starts the retention job.
- * Call before the HTTP server listens.
+ * Opens the node's audit trail: it observes rooms, recordings and signaling
+ * (nothing there calls into it), and starts the retention job. Its REST
+ * routes are http/'s (`GET /api/audit`, `PUT /api/recordings/:id/legal-hold`).
  */
-export function attachAudit(deps: AttachAuditDeps): AuditTrail {
+export function openAuditTrail(deps: AuditTrailDeps): AuditTrail {
 	const root = path.resolve(deps.settings.dir ?? path.join(deps.dataDir, 'audit'));
 	let log: AuditLog | null = null;
 	const detach: (() => void)[] = [];
@@ -62,12 +56,10 @@ export function attachAudit(deps: AttachAuditDeps): AuditTrail {
 		});
 		detach.push(auditRooms(log, deps.rooms), auditSignaling(log, deps.signaling, deps.rooms, deps.recordings));
 		if (deps.recordings) detach.push(auditRecordings(log, deps.recordings));
-		registerAuditRoutes(deps.http, { log, root, recordings: deps.recordings, verifier: deps.verifier });
 		deps.logger.info({ dir: log.dir, seq: log.head.seq }, 'audit trail open');
 	} else {
 		deps.logger.warn('audit trail disabled (AUDIT_ENABLED=false)');
 	}
-	if (deps.recordings) registerLegalHoldRoutes(deps.http, { recordings: deps.recordings, verifier: deps.verifier, log });
 	const retention = new RetentionJob({
 		recordings: deps.recordings,
 		recordingDays: deps.retention.recordingDays,

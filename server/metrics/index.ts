@@ -1,5 +1,6 @@
-export { attachMetrics, SfuMetrics } from './attachMetrics.js';
-export type { MetricsDeps, MetricsSettings } from './attachMetrics.js';
+export { createMetrics, SfuMetrics } from './SfuMetrics.js';
+export type { MetricsDeps, MetricsSettings } from './SfuMetrics.js';
+export type { SignalingSource } from './SignalingMetrics.js';
 export { MediaObjects } from './MediaObjects.js';
 export type { TrackedConsumer, TrackedObject, TrackedProducer, TrackedTransport, TransportType } from './MediaObjects.js';
 export { StatsSampler } from './StatsSampler.js';

@@ -1,8 +1,8 @@
 import type { types } from 'mediasoup';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Room, RoomRegistry } from '../../rooms/index.js';
-import { ROLES } from '../../signaling/protocol.js';
-import { roomRef } from '../ids.js';
+import type { Room, RoomRegistry } from '../rooms/index.js';
+import { ROLES } from '../protocol/index.js';
+import { roomRef } from '../logger/index.js';
 import { bounded } from './labels.js';
 import type { MediaObjects, TrackedConsumer, TrackedProducer } from './MediaObjects.js';
 
@@ -99,17 +99,17 @@ export class RoomMetrics {
 
 		if (options.roomLabels) this.#registerPerRoom(registry);
 
-		rooms.on('roomopen', (room) => {
+		rooms.observer.on('newroom', (room) => {
 			opened.inc();
-			room.on('peerjoined', (peer) => {
+			room.observer.on('peerjoined', (peer) => {
 				joined.inc({ role: bounded(peer.role, ROLES) });
 				this.#pending.set(peer.id, { joinedAt: performance.now(), toPeer: true, fromPeer: true, traced: new Set() });
 			});
-			room.on('peerleft', (peer, reason) => {
+			room.observer.on('peerleft', (peer, reason) => {
 				left.inc({ reason: bounded(reason, LEAVE_REASONS) });
 				this.#settle(peer.id);
 			});
-			room.once('close', (reason) => {
+			room.observer.once('close', (reason) => {
 				closed.inc({ reason: bounded(reason, ROOM_CLOSE_REASONS) });
 				for (const peer of room.peers()) this.#settle(peer.id);
 				const ref = this.#refs.get(room);

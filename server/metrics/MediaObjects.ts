@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { types } from 'mediasoup';
-import { SOURCES } from '../../signaling/protocol.js';
+import { SOURCES } from '../protocol/index.js';
 import { bounded, MEDIA_KINDS } from './labels.js';
 
 export type TransportType = 'webrtc' | 'plain' | 'pipe' | 'direct';

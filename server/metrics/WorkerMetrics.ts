@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { readReceiveBufferErrors, readRmemDefault, type WorkerPool } from '../../media/index.js';
+import { readReceiveBufferErrors, readRmemDefault, type WorkerPool } from '../media/index.js';
 import type { MediaObjects } from './MediaObjects.js';
 
 /** How long a scrape waits for a worker's resource usage before reporting without it. */

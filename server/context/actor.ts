@@ -1,8 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { AuditParty } from './AuditEntry.js';
 
-/** Who is acting while a signaling request or a REST call is handled. */
-export interface Actor extends AuditParty {
+/**
+ * Who is acting while a signaling request or a REST call is handled: the
+ * token's opaque `sub` and role (and the peer id inside a room), never a name.
+ */
+export interface Actor {
+	sub: string;
+	role: string;
+	peerId?: string;
 	/** The room the actor's token is for (join tokens; absent for admins). */
 	roomId?: string;
 }

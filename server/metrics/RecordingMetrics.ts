@@ -1,6 +1,6 @@
 import { statfsSync } from 'node:fs';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { RecordingService } from '../../recording/index.js';
+import type { RecordingService } from '../recording/index.js';
 import { bounded, RECORDING_FAILURE_CODES } from './labels.js';
 
 /**
@@ -49,7 +49,7 @@ export function registerRecordingMetrics(registry: Registry, recordings: Recordi
 	for (const result of ['stopped', 'failed']) stopped.inc({ result }, 0);
 	for (const code of RECORDING_FAILURE_CODES) failures.inc({ code }, 0);
 
-	recordings.on('recordingstart', (recording) => {
+	recordings.observer.on('recordingstart', (recording) => {
 		started.inc();
 		recording.on('segment', (size) => {
 			segments.inc();
@@ -57,7 +57,7 @@ export function registerRecordingMetrics(registry: Registry, recordings: Recordi
 		});
 		recording.on('recorderrestart', () => restarts.inc());
 	});
-	recordings.on('recordingstop', (recording) => {
+	recordings.observer.on('recordingstop', (recording) => {
 		const { state, error } = recording.manifest;
 		stopped.inc({ result: state === 'failed' ? 'failed' : 'stopped' });
 		if (state === 'failed') failures.inc({ code: bounded(error?.code, RECORDING_FAILURE_CODES) });

@@ -1,0 +1,77 @@
+/**
+ * Schemas of the RTP and DTLS parameters clients send (mediasoup-client's
+ * shapes), bounded so a payload cannot make the server allocate without limit.
+ */
+import { z } from 'zod';
+
+const ShortString = z.string().max(256);
+const Int = z.number().int();
+const CodecParameters = z.record(z.string().max(64), z.union([z.string().max(256), z.number()]));
+const RtcpFeedback = z.object({ type: z.string().max(32), parameter: z.string().max(32).optional() });
+
+const RtpCodecCapability = z.looseObject({
+	kind: z.enum(['audio', 'video']),
+	mimeType: z.string().max(64),
+	preferredPayloadType: Int.min(0).max(127).optional(),
+	clockRate: Int.positive(),
+	channels: Int.min(1).max(8).optional(),
+	parameters: CodecParameters.optional(),
+	rtcpFeedback: z.array(RtcpFeedback).max(16).optional(),
+});
+
+const HeaderExtensionCapability = z.looseObject({
+	kind: z.enum(['audio', 'video']),
+	uri: ShortString,
+	preferredId: Int.min(1).max(255),
+	preferredEncrypt: z.boolean().optional(),
+	direction: z.enum(['sendrecv', 'sendonly', 'recvonly', 'inactive']).optional(),
+});
+
+/** A device's receive capabilities (mediasoup-client `device.rtpCapabilities`). */
+export const RtpCapabilitiesSchema = z.looseObject({
+	codecs: z.array(RtpCodecCapability).max(64).optional(),
+	headerExtensions: z.array(HeaderExtensionCapability).max(64).optional(),
+});
+
+const RtpCodecParameters = z.looseObject({
+	mimeType: z.string().max(64),
+	payloadType: Int.min(0).max(127),
+	clockRate: Int.positive(),
+	channels: Int.min(1).max(8).optional(),
+	parameters: CodecParameters.optional(),
+	rtcpFeedback: z.array(RtcpFeedback).max(16).optional(),
+});
+
+const RtpEncodingParameters = z.looseObject({
+	ssrc: Int.nonnegative().optional(),
+	rid: z.string().max(32).optional(),
+	codecPayloadType: Int.min(0).max(127).optional(),
+	rtx: z.object({ ssrc: Int.nonnegative() }).optional(),
+	dtx: z.boolean().optional(),
+	scalabilityMode: z.string().max(16).optional(),
+	scaleResolutionDownBy: z.number().positive().max(64).optional(),
+	maxBitrate: Int.positive().optional(),
+	maxFramerate: z.number().positive().max(240).optional(),
+	active: z.boolean().optional(),
+});
+
+/** What a sender will send (mediasoup-client `producer.rtpParameters`). */
+export const RtpParametersSchema = z.looseObject({
+	mid: z.string().max(32).optional(),
+	codecs: z.array(RtpCodecParameters).min(1).max(16),
+	headerExtensions: z
+		.array(z.looseObject({ uri: ShortString, id: Int.min(1).max(255), encrypt: z.boolean().optional(), parameters: CodecParameters.optional() }))
+		.max(32)
+		.optional(),
+	encodings: z.array(RtpEncodingParameters).min(1).max(8).optional(),
+	rtcp: z.looseObject({ cname: z.string().max(256).optional(), reducedSize: z.boolean().optional(), mux: z.boolean().optional() }).optional(),
+});
+
+export const DtlsParametersSchema = z.object({
+	role: z.enum(['auto', 'client', 'server']).optional(),
+	fingerprints: z
+		.array(z.object({ algorithm: z.enum(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']), value: z.string().min(1).max(256) }))
+		.min(1)
+		.max(8),
+});
+
