@@ -30,14 +30,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServer } from '../test/support/serverProcess.js';
+import { startBenchServer } from './lib/benchServer.js';
 import { mintToken, TestClient } from '../test/support/sfu.js';
 import { metricSamples, scrapeMetrics, viewerBot, type ViewerTiming } from './lib/bots.js';
 import { encodeDeviceClip, startDeviceFeed } from './lib/deviceFeed.js';
 import { closeBotSockets, MediaBot } from './lib/MediaBot.js';
 import { formatMedia, summarizeMedia, type BotOutcome } from './lib/mediaSummary.js';
 import { freeTcpPort } from '../test/support/redis.js';
-import { cpuNs, descendants, fmt, heapAfterGcMiB, pin, rssMiB, summarize, writeResult } from './lib/measure.js';
+import { cpuNs, fmt, heapAfterGcMiB, pin, rssMiB, summarize, writeResult } from './lib/measure.js';
 
 const { values } = parseArgs({
 	options: {
@@ -57,24 +57,11 @@ const media = values.media === true;
 
 pin(process.pid, '1');
 const inspectorPort = await freeTcpPort();
-const server = await startServer(
-	{
-		// The inspector (loopback) lets the drain check force a GC and read the exact heap.
-		NODE_OPTIONS: `--inspect=127.0.0.1:${inspectorPort}`,
-		MEDIASOUP_NUM_WORKERS: '1',
-		WEBRTC_LISTEN_IP: '127.0.0.1',
-		LOG_LEVEL: 'info',
-		ROOM_WAITING_ROOM: 'false',
-		MAX_CONNECTIONS_PER_IP: '100000',
-		MAX_ROOMS_PER_NODE: '10000',
-		MAX_PEERS_PER_ROOM: '1000',
-		NODE_MAX_PEERS: '100000',
-	},
-	30_000,
-	['taskset', '-c', '0'],
+const { server, pid, workers } = await startBenchServer(
+	// The inspector (loopback) lets the drain check force a GC and read the exact heap.
+	{ NODE_OPTIONS: `--inspect=127.0.0.1:${inspectorPort}`, MAX_PEERS_PER_ROOM: '1000' },
+	{ pinCore: 0 },
 );
-const pid = server.proc.pid!;
-const workers = descendants(pid, 'mediasoup-worker');
 const admin = await mintToken({ room: 'any', role: 'admin' as 'host' });
 const metrics = async (): Promise<{ consumers: number; connections: number; peers: number; heapUsedMiB: number }> => {
 	const text = await scrapeMetrics(server.baseUrl, admin);

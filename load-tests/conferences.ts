@@ -34,13 +34,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readRmemDefault } from '../server/media/index.js';
-import { startServer } from '../test/support/serverProcess.js';
+import { startBenchServer } from './lib/benchServer.js';
 import { mintToken } from '../test/support/sfu.js';
 import { BotFleet, type BotSpec } from './lib/BotFleet.js';
 import { metricBy, metricSamples, scrapeMetrics } from './lib/bots.js';
 import { encodeClip } from './lib/MediaFeed.js';
 import { formatMedia, summarizeMedia } from './lib/mediaSummary.js';
-import { cpuNs, descendants, fmt, rssMiB, writeResult } from './lib/measure.js';
+import { cpuNs, fmt, rssMiB, writeResult } from './lib/measure.js';
 
 const { values } = parseArgs({
 	options: {
@@ -75,24 +75,9 @@ try {
 	const clip = encodeClip(scratch, { width, height, fps: 30, bitrate: values.bitrate! });
 	for (const scenario of scenarios) {
 		const peers = scenario.rooms * scenario.sites;
-		const server = await startServer(
-			{
-				MEDIASOUP_NUM_WORKERS: String(workerCount),
-				WEBRTC_LISTEN_IP: '127.0.0.1',
-				LOG_LEVEL: 'info',
-				ROOM_WAITING_ROOM: 'false',
-				MAX_CONNECTIONS_PER_IP: '100000',
-				MAX_ROOMS_PER_NODE: '10000',
-				NODE_MAX_PEERS: '100000',
-				METRICS_STATS_INTERVAL_MS: '2000',
-				METRICS_STATS_MAX_OBJECTS: '100000',
-			},
-			30_000,
-		);
+		const { server, pid, workers } = await startBenchServer({ MEDIASOUP_NUM_WORKERS: String(workerCount), METRICS_STATS_INTERVAL_MS: '2000', METRICS_STATS_MAX_OBJECTS: '100000' });
 		let fleet: BotFleet | null = null;
 		try {
-			const pid = server.proc.pid!;
-			const workers = descendants(pid, 'mediasoup-worker');
 			const admin = await mintToken({ room: 'any', role: 'admin' as 'host' });
 			process.stdout.write(`${scenario.name}: ${scenario.rooms} rooms × ${scenario.sites} sites = ${peers} media bots (audio + video each) in ${botProcesses} processes, ${workers.length} workers\n`);
 			const bots: BotSpec[] = [];

@@ -36,13 +36,14 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readRmemDefault } from '../server/media/index.js';
 import { TestRedis } from '../test/support/redis.js';
-import { startServer, type ServerProcess } from '../test/support/serverProcess.js';
+import type { ServerProcess } from '../test/support/serverProcess.js';
+import { startBenchServer } from './lib/benchServer.js';
 import { mintToken, TestClient } from '../test/support/sfu.js';
 import { BotFleet, type BotSpec } from './lib/BotFleet.js';
 import { encodeDeviceClip, startDeviceFeed } from './lib/deviceFeed.js';
 import { metricBy, metricSamples, scrapeMetrics, viewerBot, type ViewerTiming } from './lib/bots.js';
 import { formatMedia, summarizeMedia, type MediaSummary } from './lib/mediaSummary.js';
-import { cpuNs, descendants, fmt, pool, rssMiB, summarize, withTimeout, writeResult, type Summary } from './lib/measure.js';
+import { cpuNs, fmt, pool, rssMiB, summarize, withTimeout, writeResult, type Summary } from './lib/measure.js';
 
 const { values } = parseArgs({
 	options: {
@@ -80,22 +81,21 @@ try {
 		REDIS_URL: redis.url,
 		CLUSTER_SECRET: 'cluster-secret-0123456789',
 		CLUSTER_HEARTBEAT_MS: '1000',
-		MEDIASOUP_NUM_WORKERS: '1',
-		WEBRTC_LISTEN_IP: '127.0.0.1',
 		RTC_MIN_PORT: String(rtcMin),
 		RTC_MAX_PORT: String(rtcMin + 999),
-		ROOM_WAITING_ROOM: 'false',
-		LOG_LEVEL: 'info',
-		MAX_CONNECTIONS_PER_IP: '100000',
 		MAX_PEERS_PER_ROOM: String(viewerCount + 10),
-		NODE_MAX_PEERS: '100000',
 		METRICS_STATS_INTERVAL_MS: '2000',
 		METRICS_STATS_MAX_OBJECTS: '100000',
 	});
 	const ids = ['node-a', 'node-b', 'node-c'];
-	for (const [i, id] of ids.entries()) nodes.push(await startServer(nodeEnv(id, 43000 + i * 1000), 30_000));
-	const pids = nodes.map((n) => n.proc.pid!);
-	const workerPids = pids.map((pid) => descendants(pid, 'mediasoup-worker'));
+	const started = [];
+	for (const [i, id] of ids.entries()) {
+		const node = await startBenchServer(nodeEnv(id, 43000 + i * 1000));
+		started.push(node);
+		nodes.push(node.server);
+	}
+	const pids = started.map((n) => n.pid);
+	const workerPids = started.map((n) => n.workers);
 	const rssStart = pids.map(rssMiB);
 	const workerRssStart = workerPids.map((w) => w.reduce((s, pid) => s + rssMiB(pid), 0));
 

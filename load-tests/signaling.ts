@@ -23,9 +23,9 @@
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freeTcpPort } from '../test/support/redis.js';
-import { startServer, type ServerProcess } from '../test/support/serverProcess.js';
+import { startBenchServer } from './lib/benchServer.js';
 import { mintToken, TestClient } from '../test/support/sfu.js';
-import { cpuWindow, descendants, fmt, pin, pool, rssMiB, summarize, withTimeout, writeResult, type Summary } from './lib/measure.js';
+import { cpuWindow, fmt, pin, pool, rssMiB, summarize, withTimeout, writeResult, type Summary } from './lib/measure.js';
 
 const { values } = parseArgs({
 	options: {
@@ -68,25 +68,10 @@ pin(process.pid, '1');
 
 async function runEngine(engine: 'node' | 'uws'): Promise<EngineResult> {
 	const uwsPort = await freeTcpPort();
-	const server: ServerProcess = await startServer(
-		{
-			SIGNALING_ENGINE: engine,
-			UWS_PORT: String(uwsPort),
-			MEDIASOUP_NUM_WORKERS: '1',
-			WEBRTC_LISTEN_IP: '127.0.0.1',
-			LOG_LEVEL: 'info',
-			ROOM_WAITING_ROOM: 'false',
-			MAX_CONNECTIONS_PER_IP: '100000',
-			MAX_ROOMS_PER_NODE: '10000',
-			MAX_PEERS_PER_ROOM: String(roomSize + 10),
-			NODE_MAX_PEERS: '100000',
-			SIGNALING_REQUESTS_PER_SECOND: '1000',
-		},
-		30_000,
-		['taskset', '-c', '0'],
+	const { server, pid, workers } = await startBenchServer(
+		{ SIGNALING_ENGINE: engine, UWS_PORT: String(uwsPort), MAX_PEERS_PER_ROOM: String(roomSize + 10), SIGNALING_REQUESTS_PER_SECOND: '1000' },
+		{ pinCore: 0 },
 	);
-	const pid = server.proc.pid!;
-	const workers = descendants(pid, 'mediasoup-worker');
 	process.stdout.write(`  ${engine}: server pid ${pid}, mediasoup workers ${workers.join(', ') || 'none found'}\n`);
 	const url = engine === 'uws' ? `http://127.0.0.1:${uwsPort}` : server.baseUrl;
 	const rooms = Math.ceil(clientCount / roomSize);

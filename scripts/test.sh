@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every suite (type check, mediasoup's C++ suite against our worker build,
-# the mocha suites) and ends with one line: "N passed, M failed[, K skipped]".
+# Runs every suite (type check, lint, mediasoup's C++ suite against our worker
+# build, the mocha suites, among them the layering check in test/architecture)
+# and ends with one line: "N passed, M failed[, K skipped]".
 # Expects scripts/setup.sh to have run (npm test does both).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,6 +13,13 @@ passed=0 failed=0 skipped=0
 
 echo "== type check (server, tests, SDK)"
 if node_modules/.bin/tsc --noEmit -p tsconfig.json && node_modules/.bin/tsc --noEmit -p client-sdk/tsconfig.json; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+
+echo "== lint (ESLint with typescript-eslint's type-aware rules)"
+if node_modules/.bin/eslint --max-warnings 0 .; then
 	passed=$((passed + 1))
 else
 	failed=$((failed + 1))

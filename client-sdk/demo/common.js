@@ -205,5 +205,58 @@
 		};
 	}
 
-	window.DemoKit = { pageChrome, linkParams, signalingUrl, devToken, devTokensOffered, describeError, qualityBars, setQuality, QUALITY_TEXT, initials, button, createTile, setBadge, fitGrid, formatBitrate };
+	/** A failure on the status card, in words with its code; `demo.error` keeps it for tests. */
+	function showFailure(chrome, demo, title, error) {
+		chrome.setState('error', 'Error');
+		const { code, text } = describeError(error);
+		demo.error = { code, message: (error && error.message) || String(error) };
+		chrome.statusCard(title, `${text} [${code}]`);
+	}
+
+	/**
+	 * Starts a watch-only page (grand round, device monitor): reads the link
+	 * (`?room=R#token=T`), falls back to a development token in demo mode, says
+	 * so when the link has no token, connects, and shows a failure in words.
+	 * `texts`: { incomplete, connecting, failed }; `wire(room)` adds the page's
+	 * event handlers before connecting; `onJoined(room)` shows the page.
+	 */
+	async function startViewer({ ui, demo, chrome, devIdentity, texts, roomOptions, wire, onJoined }) {
+		const { roomId, token } = linkParams();
+		ui.roomName.textContent = roomId;
+		let joinToken = token;
+		if (!joinToken && (await devTokensOffered())) joinToken = await devToken(roomId || 'demo', devIdentity.role, devIdentity.name).catch(() => '');
+		if (!joinToken) {
+			chrome.setState('no-token', 'No link');
+			chrome.statusCard('This link is incomplete', texts.incomplete);
+			return;
+		}
+		chrome.setState('connecting', 'Connecting');
+		chrome.statusCard('Connecting…', texts.connecting, true);
+		const room = new window.TelehealthSDK.Room({ ...(roomId ? { room: roomId } : {}), ...roomOptions });
+		demo.room = room;
+		wire(room);
+		try {
+			await room.connect(await signalingUrl(), joinToken);
+			ui.roomName.textContent = room.name || '';
+			onJoined(room);
+		} catch (error) {
+			showFailure(chrome, demo, texts.failed, error);
+		}
+	}
+
+	/** A viewer page's `Disconnected` handler: the room ended (shown elsewhere), the user left, or a failure. */
+	function onViewerDisconnected(chrome, demo, { leftTitle, failedTitle }) {
+		const { DisconnectReason } = window.TelehealthSDK;
+		return (reason, error) => {
+			if (reason === DisconnectReason.RoomClosed) return;
+			if (reason === DisconnectReason.ClientLeft) {
+				chrome.setState('left', 'Left');
+				chrome.statusCard(leftTitle, 'Open the link again to come back.');
+				return;
+			}
+			showFailure(chrome, demo, failedTitle, error || { code: reason, message: reason });
+		};
+	}
+
+	window.DemoKit = { startViewer, onViewerDisconnected, showFailure, pageChrome, linkParams, signalingUrl, devToken, devTokensOffered, describeError, qualityBars, setQuality, QUALITY_TEXT, initials, button, createTile, setBadge, fitGrid, formatBitrate };
 })();

@@ -6,7 +6,7 @@
 (() => {
 	'use strict';
 
-	const { Room, RoomEvent, DisconnectReason } = window.TelehealthSDK;
+	const { RoomEvent } = window.TelehealthSDK;
 	const Kit = window.DemoKit;
 	const $ = (id) => document.getElementById(id);
 	const ui = {
@@ -29,7 +29,8 @@
 	const demo = { room: null, state: 'idle', error: null, log: [], stats: {} };
 	window.demo = demo;
 
-	const { setState, banner, statusCard } = Kit.pageChrome(ui, demo);
+	const chrome = Kit.pageChrome(ui, demo);
+	const { setState, banner, statusCard } = chrome;
 
 	/** Tiles by producer id. */
 	const tiles = new Map();
@@ -131,54 +132,32 @@
 			setState('room-closed', 'Ended');
 			statusCard('The session has ended', 'The device streams stopped because the room was closed.');
 		});
-		room.on(RoomEvent.Disconnected, (reason, error) => {
-			if (reason === DisconnectReason.RoomClosed) return;
-			if (reason === DisconnectReason.ClientLeft) {
-				setState('left', 'Left');
-				statusCard('You left the device monitor', 'Open the link again to come back.');
-				return;
-			}
-			setState('error', 'Error');
-			const { code, text } = Kit.describeError(error || { code: reason, message: reason });
-			demo.error = { code, message: (error && error.message) || reason };
-			statusCard('The monitor was disconnected', `${text} [${code}]`);
-		});
+		room.on(RoomEvent.Disconnected, Kit.onViewerDisconnected(chrome, demo, { leftTitle: 'You left the device monitor', failedTitle: 'The monitor was disconnected' }));
 	}
 
 	ui.leave.addEventListener('click', () => demo.room && demo.room.leave());
 	window.addEventListener('pagehide', () => demo.room && void demo.room.leave());
 
-	async function start() {
-		const { roomId, token } = Kit.linkParams();
-		ui.roomName.textContent = roomId;
-		let joinToken = token;
-		if (!joinToken && (await Kit.devTokensOffered())) joinToken = await Kit.devToken(roomId || 'demo', 'observer', 'Device monitor').catch(() => '');
-		if (!joinToken) {
-			setState('no-token', 'No link');
-			statusCard('This link is incomplete', 'Open the monitor link your portal gave you (it ends with #token=…).');
-			return;
-		}
-		setState('connecting', 'Connecting');
-		statusCard('Connecting…', 'Joining the room to watch its device streams.', true);
-		const room = new Room({ ...(roomId ? { room: roomId } : {}), autoSubscribe: false });
-		demo.room = room;
-		wire(room);
-		try {
-			await room.connect(await Kit.signalingUrl(), joinToken);
-			ui.roomName.textContent = room.name || '';
+	void Kit.startViewer({
+		ui,
+		demo,
+		chrome,
+		devIdentity: { role: 'observer', name: 'Device monitor' },
+		texts: {
+			incomplete: 'Open the monitor link your portal gave you (it ends with #token=…).',
+			connecting: 'Joining the room to watch its device streams.',
+			failed: 'Could not open the device monitor',
+		},
+		// Device streams only: a clinician on a weak link spends nothing on cameras.
+		roomOptions: { autoSubscribe: false },
+		wire,
+		onJoined(room) {
 			setState('joined', 'Monitoring');
 			ui.statusCard.hidden = true;
 			ui.call.hidden = false;
 			ui.controls.hidden = false;
 			renderEmpty();
 			for (const p of room.participants.values()) for (const producer of p.producers.values()) subscribeIfDevice(producer);
-		} catch (error) {
-			setState('error', 'Error');
-			const { code, text } = Kit.describeError(error);
-			demo.error = { code, message: error.message };
-			statusCard('Could not open the device monitor', `${text} [${code}]`);
-		}
-	}
-
-	void start();
+		},
+	});
 })();

@@ -6,7 +6,7 @@
 (() => {
 	'use strict';
 
-	const { Room, RoomEvent, DisconnectReason, ConnectionQuality } = window.TelehealthSDK;
+	const { RoomEvent, ConnectionQuality } = window.TelehealthSDK;
 	const Kit = window.DemoKit;
 	const $ = (id) => document.getElementById(id);
 	const ui = {
@@ -35,12 +35,8 @@
 	const demo = { room: null, state: 'idle', error: null, log: [], presenterId: null, pinnedId: null };
 	window.demo = demo;
 
-	const { setState, banner, statusCard } = Kit.pageChrome(ui, demo);
-	function showError(error, context) {
-		const { code, text } = Kit.describeError(error);
-		demo.error = { code, message: (error && error.message) || String(error) };
-		banner(`${context ? context + ': ' : ''}${text} [${code}]`, 'error');
-	}
+	const chrome = Kit.pageChrome(ui, demo);
+	const { setState, banner, statusCard } = chrome;
 
 	// --- Stage ------------------------------------------------------------------------
 
@@ -215,43 +211,27 @@
 			setState('room-closed', 'Ended');
 			statusCard('The grand round has ended', 'Thank you for attending. You can close this page.');
 		});
-		room.on(RoomEvent.Disconnected, (reason, error) => {
-			if (reason === DisconnectReason.RoomClosed) return;
-			if (reason === DisconnectReason.ClientLeft) {
-				setState('left', 'Left');
-				statusCard('You left the grand round', 'Open the link again to come back.');
-				return;
-			}
-			setState('error', 'Error');
-			const { code, text } = Kit.describeError(error || { code: reason, message: reason });
-			demo.error = { code, message: (error && error.message) || reason };
-			statusCard('The stream was interrupted', `${text} [${code}]`);
-		});
+		room.on(RoomEvent.Disconnected, Kit.onViewerDisconnected(chrome, demo, { leftTitle: 'You left the grand round', failedTitle: 'The stream was interrupted' }));
 	}
 
 	ui.leave.addEventListener('click', () => demo.room && demo.room.leave());
 	ui.startAudio.addEventListener('click', () => demo.room && demo.room.startAudio().then(() => (ui.startAudio.hidden = demo.room.audioPlaybackBlocked)));
 	window.addEventListener('pagehide', () => demo.room && void demo.room.leave());
 
-	async function start() {
-		const { roomId, token } = Kit.linkParams();
-		ui.roomName.textContent = roomId;
-		let joinToken = token;
-		if (!joinToken && (await Kit.devTokensOffered())) joinToken = await Kit.devToken(roomId || 'demo', 'observer', 'Grand-round viewer').catch(() => '');
-		if (!joinToken) {
-			setState('no-token', 'No link');
-			statusCard('This link is incomplete', 'Open the grand-round link your portal gave you (it ends with #token=…).');
-			return;
-		}
-		setState('connecting', 'Connecting');
-		statusCard('Connecting…', 'Joining the grand round as a viewer.', true);
+	void Kit.startViewer({
+		ui,
+		demo,
+		chrome,
+		devIdentity: { role: 'observer', name: 'Grand-round viewer' },
+		texts: {
+			incomplete: 'Open the grand-round link your portal gave you (it ends with #token=…).',
+			connecting: 'Joining the grand round as a viewer.',
+			failed: 'Could not join the grand round',
+		},
 		// Watch only; thumbnails small, the stage large: adaptive stream picks the layers.
-		const room = new Room({ ...(roomId ? { room: roomId } : {}), adaptiveStream: true });
-		demo.room = room;
-		wire(room);
-		try {
-			await room.connect(await Kit.signalingUrl(), joinToken);
-			ui.roomName.textContent = room.name || '';
+		roomOptions: { adaptiveStream: true },
+		wire,
+		onJoined(room) {
 			if (room.state === 'waiting') {
 				setState('waiting', 'Waiting');
 				statusCard('Waiting to be admitted', 'The host will let you in shortly.', true);
@@ -259,13 +239,8 @@
 				return;
 			}
 			showStage();
-		} catch (error) {
-			setState('error', 'Error');
-			const { code, text } = Kit.describeError(error);
-			demo.error = { code, message: error.message };
-			statusCard('Could not join the grand round', `${text} [${code}]`);
-		}
-	}
+		},
+	});
 
 	function showStage() {
 		setState('joined', 'Watching');
@@ -274,6 +249,4 @@
 		ui.controls.hidden = false;
 		render();
 	}
-
-	void start();
 })();

@@ -26,7 +26,7 @@ export class MediaElements {
 		if (element instanceof HTMLVideoElement) element.playsInline = true;
 		element.srcObject = new MediaStream([track]);
 		this.#elements.add(element);
-		this.play(element);
+		void this.play(element);
 		return element;
 	}
 

@@ -94,7 +94,7 @@ export class RemoteTrack {
 
 	/** Quality asked with {@link setVideoQuality}, or 'auto'. */
 	get requestedQuality(): VideoQuality | 'auto' {
-		return this.#requested ? (Math.min(this.#requested.spatial, VideoQuality.High) as VideoQuality) : 'auto';
+		return this.#requested ? (Math.min(this.#requested.spatial, VideoQuality.High)) : 'auto';
 	}
 
 	/**
@@ -253,7 +253,7 @@ export class RemoteTrack {
 			const temporal = spatial === this.#requested?.spatial ? this.#requested.temporal : undefined;
 			const unchanged = spatial === this.#sent.spatial && temporal === this.#sent.temporal;
 			// Untouched so far and still the highest: the server's default already is.
-			const isDefault = this.#sent.spatial === undefined && spatial === VideoQuality.High && temporal === undefined;
+			const isDefault = this.#sent.spatial === undefined && spatial === (VideoQuality.High as number) && temporal === undefined;
 			if (!unchanged && !isDefault && signal.connected) {
 				await signal.request('setConsumerPreferredLayers', {
 					consumerId: this.consumerId,

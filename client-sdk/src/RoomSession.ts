@@ -22,7 +22,7 @@ export interface RoomSessionOptions {
 	iceTransportPolicy: 'all' | 'relay';
 	/** Direct paths' time to connect before the relay-only retry (0: never). */
 	relayFallbackMs: number;
-	getToken(): string | Promise<string>;
+	getToken: () => string | Promise<string>;
 	events: TypedEmitter<RoomEventMap>;
 	local: LocalParticipant;
 	/** Speaker chosen by the application. */

@@ -240,7 +240,7 @@ function toTransportOptions(params: TransportParams, relayOnly: boolean): types.
 		iceParameters: params.iceParameters,
 		// mediasoup-client wants `address`; mediasoup 3.12 sends only `ip`.
 		iceCandidates: params.iceCandidates.map((c) => ({ ...c, address: c.ip })),
-		dtlsParameters: params.dtlsParameters as types.DtlsParameters,
+		dtlsParameters: params.dtlsParameters,
 		iceServers: params.iceServers,
 	};
 }

@@ -157,7 +157,8 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 
 	/** Subscribes to a server notification. */
 	onNotification<N extends keyof NotificationMap>(name: N, handler: (data: NotificationMap[N]) => void): void {
-		(this.#socket as unknown as Socket).on(name as string, handler as (data: unknown) => void);
+		const event: string = name;
+		(this.#socket as unknown as Socket).on(event, handler as (data: unknown) => void);
 	}
 
 	/**

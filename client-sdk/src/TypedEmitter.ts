@@ -19,7 +19,7 @@ export class TypedEmitter<E extends EventMap> {
 			set = new Set();
 			this.#listeners.set(event, set);
 		}
-		set.add(listener as Listener<never>);
+		set.add(listener);
 		return this;
 	}
 
@@ -35,7 +35,7 @@ export class TypedEmitter<E extends EventMap> {
 	/** Removes `listener` (or every listener of `event` when omitted). */
 	off<K extends keyof E>(event: K, listener?: Listener<E[K]>): this {
 		if (!listener) this.#listeners.delete(event);
-		else this.#listeners.get(event)?.delete(listener as Listener<never>);
+		else this.#listeners.get(event)?.delete(listener);
 		return this;
 	}
 

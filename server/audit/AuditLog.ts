@@ -241,7 +241,7 @@ export class AuditLog extends EventEmitter<AuditLogEvents> {
 		}
 		// `hash` must stay last in the line; entryHash ignores it.
 		const { hash: _unset, ...body } = entry;
-		const full: AuditEntry = { ...body, hash: entryHash(body as Record<string, unknown>) };
+		const full: AuditEntry = { ...body, hash: entryHash(body) };
 		const text = `${entryLine(full)}\n`;
 		this.#queue.push({ file: this.#current.name, text, sync });
 		this.#current.bytes += Buffer.byteLength(text);

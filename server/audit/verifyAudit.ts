@@ -160,7 +160,7 @@ export async function verifyAuditTrail(nodeDir: string, options: VerifyAuditOpti
 	}
 
 	if (start?.trusted && !(start.seq === 0 && start.prev === GENESIS)) {
-		const expiry = expiries.find((e) => e.resumeSeq === start!.seq && e.resumePrev === start!.prev);
+		const expiry = expiries.find((e) => e.resumeSeq === start.seq && e.resumePrev === start.prev);
 		if (expiry) report.notes.push(`entries before seq ${start.seq} were deleted by retention (recorded at ${expiry.ts})`);
 		else problem('start_missing', start.file, start.line, start.seq, `the trail starts at seq ${start.seq} and no retention entry accounts for the entries before it: older files were deleted`);
 	}

@@ -1,24 +1,12 @@
-import type { Logger } from '../logger/index.js';
-import type { Room, RoomRegistry } from '../rooms/index.js';
+import type { Room } from '../rooms/index.js';
 import { DeadNodeSweep } from './DeadNodeSweep.js';
-import { NodePipes } from './NodePipes.js';
-import type { NodeRegistry } from './NodeRegistry.js';
+import { NodePipes, type NodePipesOptions } from './NodePipes.js';
 import { RoomRoster } from './RoomRoster.js';
 
-export interface ClusterRoomsOptions {
+export interface ClusterRoomsOptions extends NodePipesOptions {
 	redisUrl: string;
-	/** HMAC secret of node-to-node calls. */
-	secret: string;
-	/** Where PipeTransports toward other nodes listen. */
-	pipeIp: string;
-	pipeAnnouncedIp?: string;
-	registry: NodeRegistry;
-	rooms: RoomRegistry;
-	/** How long an unused pipe lingers before it closes. Default 5000 ms. */
-	pipeLingerMs?: number;
 	/** Period of the sweep that forgets dead nodes' participants. Default 2000 ms. */
 	sweepMs?: number;
-	logger: Logger;
 }
 
 /**
@@ -35,15 +23,7 @@ export class ClusterRooms {
 
 	constructor(options: ClusterRoomsOptions) {
 		this.roster = new RoomRoster({ redisUrl: options.redisUrl, registry: options.registry, rooms: options.rooms, logger: options.logger });
-		this.pipes = new NodePipes({
-			secret: options.secret,
-			pipeIp: options.pipeIp,
-			...(options.pipeAnnouncedIp ? { pipeAnnouncedIp: options.pipeAnnouncedIp } : {}),
-			registry: options.registry,
-			rooms: options.rooms,
-			...(options.pipeLingerMs !== undefined ? { pipeLingerMs: options.pipeLingerMs } : {}),
-			logger: options.logger,
-		});
+		this.pipes = new NodePipes(options);
 		this.#sweep = new DeadNodeSweep({ registry: options.registry, rooms: options.rooms, roster: this.roster, pipes: this.pipes, ...(options.sweepMs ? { intervalMs: options.sweepMs } : {}), logger: options.logger });
 	}
 

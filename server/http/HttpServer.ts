@@ -33,10 +33,11 @@ export class HttpServer {
 	constructor(options: HttpServerOptions, deps: HttpServerDeps, logger: Logger) {
 		this.#options = options;
 		this.#logger = logger;
+		// pino's Logger is a FastifyBaseLogger; typed as such, Fastify's generic stays the base logger.
+		const baseLogger: FastifyBaseLogger = logger;
 		this.#app = Fastify({
 			...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
-			// pino's Logger is a FastifyBaseLogger; the cast narrows Fastify's generic.
-			loggerInstance: logger as FastifyBaseLogger,
+			loggerInstance: baseLogger,
 			// Our own onResponse line replaces Fastify's two lines per request.
 			logController: new LogController({ disableRequestLogging: true }),
 			bodyLimit: options.bodyLimit ?? 64 * 1024,

@@ -105,7 +105,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRoutesDeps)
 					if (room) info.room = room;
 				}
 				const scope = actorScope(actor);
-				info.close = scope.close;
+				info.close = () => scope.close();
 				seen.set(request, info);
 				scope.run(done);
 			},

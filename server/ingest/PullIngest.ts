@@ -146,7 +146,7 @@ export class PullIngest extends EventEmitter<PullIngestEvents> {
 		const child = spawn(this.#options.ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 		this.#process = child;
 		let stderr = '';
-		child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
+		child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
 		this.#status.mode = copy ? 'copy' : 'transcode';
 		this.#logger.info({ ingestId: this.id, pid: child.pid, mode: this.#status.mode, kind: source.kind }, 'ingest ffmpeg started');
 		this.#watchForMedia();

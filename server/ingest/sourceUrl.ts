@@ -17,7 +17,7 @@ export interface ParsedSource {
  * host cannot stream the server's own files into a room.
  */
 export function parseSource(url: string, fileRoot: string | undefined): ParsedSource {
-	let parsed: URL | null = null;
+	let parsed: URL | null;
 	try {
 		parsed = new URL(url);
 	} catch {

@@ -133,7 +133,7 @@ export class PeerMedia extends EventEmitter<PeerMediaEvents> {
 		return {
 			id: transport.id,
 			iceParameters: transport.iceParameters,
-			iceCandidates: transport.iceCandidates.map((candidate) => ({ ...candidate, address: candidate.ip })) as TransportParams['iceCandidates'],
+			iceCandidates: transport.iceCandidates.map((candidate) => ({ ...candidate, address: candidate.ip })),
 			dtlsParameters: transport.dtlsParameters as TransportParams['dtlsParameters'],
 		};
 	}

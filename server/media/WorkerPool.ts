@@ -191,7 +191,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 				worker.appData.webRtcServer = await worker.createWebRtcServer({ listenInfos: listenInfosOf(this.#options.webRtcServer, slot.index) });
 			} catch (error) {
 				worker.close();
-				throw new Error(`cannot open the WebRtcServer of worker ${slot.index}: ${(error as Error).message}`);
+				throw new Error(`cannot open the WebRtcServer of worker ${slot.index}: ${(error as Error).message}`, { cause: error });
 			}
 			if (this.#closed) {
 				worker.close();

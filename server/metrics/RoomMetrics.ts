@@ -140,17 +140,19 @@ export class RoomMetrics {
 	}
 
 	#registerPerRoom(registry: Registry): void {
+		const rooms = (): Room[] => this.#rooms.rooms();
+		const ref = (room: Room): string => this.#ref(room);
 		const perRoom = (name: string, help: string, value: (room: Room) => number): void => {
-			const self = this;
 			this.#roomSeries.push(
 				new Gauge({
 					name,
 					help,
 					labelNames: ['room'],
 					registers: [registry],
+					// prom-client calls collect with the gauge as `this`.
 					collect() {
 						this.reset();
-						for (const room of self.#rooms.rooms()) this.set({ room: self.#ref(room) }, value(room));
+						for (const room of rooms()) this.set({ room: ref(room) }, value(room));
 					},
 				}),
 			);

@@ -144,7 +144,7 @@ export class RtpMetrics implements StatsSink {
 
 	#streams(tracked: TrackedProducer | TrackedConsumer, direction: Direction, streams: RtpStreamSample[]): void {
 		let previous = this.#previous.get(tracked.object);
-		if (!previous) this.#previous.set(tracked.object, (previous = new Map()));
+		if (!previous) this.#previous.set(tracked.object, (previous = new Map<number, Cumulative>()));
 		const labels = { direction, kind: tracked.kind, transport: tracked.transportType };
 		const room = this.#roomOf?.(tracked.router);
 		for (const stream of streams) {

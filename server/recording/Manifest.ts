@@ -105,8 +105,8 @@ export class ManifestWriter {
 	}
 
 	append(entry: NewEntry): ManifestEntry {
-		const full = { ...entry, seq: this.#doc.entries.length, prev: this.#doc.head, hash: '' } as ManifestEntry;
-		full.hash = entryHash(full as unknown as Record<string, unknown>);
+		const full = { ...entry, seq: this.#doc.entries.length, prev: this.#doc.head, hash: '' };
+		full.hash = entryHash(full);
 		this.#doc.entries.push(full);
 		this.#doc.head = full.hash;
 		this.#write();

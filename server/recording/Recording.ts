@@ -69,7 +69,7 @@ export class Recording extends EventEmitter<RecordingEvents> {
 		const room = options.room;
 		const follow = <E extends 'producernew' | 'producerclose' | 'peerleft'>(event: E, listener: (peer: Peer) => void): void => {
 			room.observer.on(event, listener as never);
-			this.#roomListeners.push([event, listener as never]);
+			this.#roomListeners.push([event, listener]);
 		};
 		follow('producernew', (peer) => this.#syncPeer(peer));
 		follow('producerclose', (peer) => this.#syncPeer(peer));
@@ -155,10 +155,10 @@ export class Recording extends EventEmitter<RecordingEvents> {
 			ports: this.#options.ports,
 			logger: this.#logger.child({ participantId: peerId }),
 		});
-		recorder.on('segment', (segment, runStartedAt) => this.#seal(() => this.#appendSegment(peerId, segment, runStartedAt)));
+		recorder.on('segment', (segment, runStartedAt) => void this.#seal(() => this.#appendSegment(peerId, segment, runStartedAt)));
 		recorder.on('gap', (from, to, reason) => {
 			this.emit('recorderrestart');
-			this.#seal(async () => {
+			void this.#seal(() => {
 				this.#manifest.append({ type: 'gap', participantId: peerId, from: from.toISOString(), to: to.toISOString(), reason });
 			});
 		});

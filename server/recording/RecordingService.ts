@@ -160,7 +160,7 @@ export class RecordingService {
 	summary(recordingId: string): RecordingSummary {
 		const doc = this.manifest(recordingId);
 		const segments = doc.entries.filter((e) => e.type === 'segment');
-		let finalize: FinalizeStatus | null = null;
+		let finalize: FinalizeStatus | null;
 		try {
 			finalize = JSON.parse(readFileSync(path.join(this.folderOf(recordingId), FINAL_DIR, STATUS_FILE), 'utf8')) as FinalizeStatus;
 		} catch {

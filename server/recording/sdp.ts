@@ -18,7 +18,7 @@ export function recordingSdp(tracks: readonly SdpTrack[]): string {
 		const codec = track.rtpParameters.codecs[0];
 		if (!codec) throw new Error('a recorded track needs a codec');
 		const [, name] = codec.mimeType.split('/');
-		const fmtp = Object.entries(codec.parameters ?? {}).map(([key, value]) => `${key}=${String(value)}`);
+		const fmtp = Object.entries((codec.parameters ?? {}) as Record<string, unknown>).map(([key, value]) => `${key}=${String(value)}`);
 		return {
 			type: track.kind,
 			port: track.port,

@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import type { types } from 'mediasoup';
 import { AuthError, canModerate, type JoinClaims, type TokenVerifier } from '../auth/index.js';
 import type { IngestService } from '../ingest/index.js';
 import type { RecordingService } from '../recording/index.js';
@@ -68,7 +67,7 @@ export const handlers: { [M in RequestMethod]: Handler<M> } = {
 			{ sub: ctx.claims.sub, role: ctx.claims.role, displayName: ctx.claims.name },
 			ctx.channel,
 			{
-				...(payload.rtpCapabilities ? { rtpCapabilities: payload.rtpCapabilities as types.RtpCapabilities } : {}),
+				...(payload.rtpCapabilities ? { rtpCapabilities: payload.rtpCapabilities } : {}),
 				...(payload.resume ? { resume: payload.resume } : {}),
 			},
 		);
@@ -78,7 +77,7 @@ export const handlers: { [M in RequestMethod]: Handler<M> } = {
 	},
 
 	async setRtpCapabilities(ctx, { rtpCapabilities }) {
-		joined(ctx).peer.rtpCapabilities = rtpCapabilities as types.RtpCapabilities;
+		joined(ctx).peer.rtpCapabilities = rtpCapabilities;
 		return OK;
 	},
 
@@ -101,7 +100,7 @@ export const handlers: { [M in RequestMethod]: Handler<M> } = {
 		const producer = await joined(ctx).peer.produce({
 			transportId: payload.transportId,
 			kind: payload.kind,
-			rtpParameters: payload.rtpParameters as types.RtpParameters,
+			rtpParameters: payload.rtpParameters,
 			source: payload.source,
 			...(payload.paused !== undefined ? { paused: payload.paused } : {}),
 		});

@@ -6,5 +6,5 @@ export interface SocketData {
 	claims: JoinClaims;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type SfuSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;

@@ -25,7 +25,7 @@ export function loadNativeUws(): NativeUws {
 	try {
 		return { uws: require(binaryPath) as UwsModule, binaryPath };
 	} catch (error) {
-		throw new Error(`uWebSockets.js has no native binary for this platform/Node (${path.basename(binaryPath)}): ${(error as Error).message}`);
+		throw new Error(`uWebSockets.js has no native binary for this platform/Node (${path.basename(binaryPath)}): ${(error as Error).message}`, { cause: error });
 	}
 }
 
@@ -44,7 +44,7 @@ export async function listenUws(native: NativeUws, host: string, port: number): 
 	let closed = false;
 	return {
 		app,
-		port: native.uws.us_socket_local_port(socket as never),
+		port: native.uws.us_socket_local_port(socket),
 		close: () => {
 			if (closed) return;
 			closed = true;
