@@ -36,11 +36,6 @@
 	window.demo = demo;
 
 	const { setState, banner, statusCard } = Kit.pageChrome(ui, demo);
-	function showError(error, context) {
-		const { code, text } = Kit.describeError(error);
-		demo.error = { code, message: (error && error.message) || String(error) };
-		banner(`${context ? context + ': ' : ''}${text} [${code}]`, 'error');
-	}
 
 	// --- Stage ------------------------------------------------------------------------
 
