@@ -19,6 +19,7 @@ import { launchBrowser, type TestBrowser } from '../test/support/browser.js';
 import { openDemo, type DemoParticipant } from '../test/support/demoPage.js';
 import { startServer } from '../test/support/serverProcess.js';
 import { cpuNs, descendants, fmt, summarize, writeResult } from './lib/measure.js';
+import type { BrowsersResult } from './lib/results.js';
 
 const { values } = parseArgs({
 	options: {
@@ -99,7 +100,7 @@ try {
 		videoWidth: summarize(video.map((t) => t.frameWidth)),
 		cpu: { chromiumCores, serverCores, workerCores, chromiumCoresPerTab: chromiumCores / tabs },
 		browserErrors: browser.errors.slice(0, 20),
-	};
+	} satisfies BrowsersResult;
 	process.stdout.write(
 		`  join (page load → joined) p50 ${fmt(result.joinMs.p50)} ms, p95 ${fmt(result.joinMs.p95)}, max ${fmt(result.joinMs.max)}\n` +
 			`  first frame (${firstFrame.length} pairs, ${missing} without video) p50 ${fmt(result.firstFrameMs.p50)} ms, p95 ${fmt(result.firstFrameMs.p95)}, max ${fmt(result.firstFrameMs.max)}\n` +

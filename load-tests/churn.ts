@@ -38,6 +38,7 @@ import { closeBotSockets, MediaBot } from './lib/MediaBot.js';
 import { formatMedia, summarizeMedia, type BotOutcome } from './lib/mediaSummary.js';
 import { freeTcpPort } from '../test/support/redis.js';
 import { cpuNs, fmt, heapAfterGcMiB, pin, rssMiB, summarize, writeResult } from './lib/measure.js';
+import type { ChurnResult } from './lib/results.js';
 
 const { values } = parseArgs({
 	options: {
@@ -81,7 +82,7 @@ try {
 		await host.ok('join', { protocolVersion: 1 });
 		const ingest = await host.ok('createIngest', { kinds: ['video'] });
 		producers.push(ingest.streams[0]!.producerId);
-		if (media) feeds.push(startDeviceFeed(encodeDeviceClip(scratch, values.bitrate!), ingest.streams[0]!, seconds + 3 * lifetime + 120));
+		if (media) feeds.push(startDeviceFeed(encodeDeviceClip(scratch, values.bitrate), ingest.streams[0]!, seconds + 3 * lifetime + 120));
 	}
 	await sleep(1000);
 	const baseline = await metrics();
@@ -187,13 +188,13 @@ try {
 		drainMs: performance.now() - drainStart,
 		connectToConsumingMs: overall,
 		joinMs: summarize(records.map((r) => r.joinMs)),
-		cpu: { nodeMs: cpuMs[0], workerMs: cpuMs.slice(1), nodeCoreShare: cpuMs[0]! / wallMs, nodeCpuMsPerSession: cpuMs[0]! / Math.max(1, records.length) },
+		cpu: { nodeMs: cpuMs[0]!, workerMs: cpuMs.slice(1), nodeCoreShare: cpuMs[0]! / wallMs, nodeCpuMsPerSession: cpuMs[0]! / Math.max(1, records.length) },
 		rssMiB: { baseline: rssBaseline, afterDrain: rssAfter },
 		heapAfterGcMiB: { baseline: heapBaseline, afterDrain: heapAfter, perThousandSessionsKiB: ((heapAfter - heapBaseline) * 1024 * 1000) / Math.max(1, records.length) },
 		objects: { baseline, afterDrain: after },
 		timeline,
 		media: media ? { ...summarizeMedia(mediaOutcomes), leftBeforePicture } : null,
-	};
+	} satisfies ChurnResult;
 	process.stdout.write(
 		`  ${records.length}/${arrivals} sessions completed, ${failures} failed; connect→consuming p50 ${fmt(overall.p50)} ms, p95 ${fmt(overall.p95)}, p99 ${fmt(overall.p99)}; ` +
 			`node ${fmt(result.cpu.nodeCpuMsPerSession, 2)} ms CPU per session (${fmt(100 * result.cpu.nodeCoreShare, 0)} % of a core), worker ${cpuMs.slice(1).map((m) => `${fmt(m, 0)} ms`).join(', ')}\n` +

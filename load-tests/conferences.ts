@@ -41,6 +41,7 @@ import { metricBy, metricSamples, scrapeMetrics } from './lib/bots.js';
 import { encodeClip } from './lib/MediaFeed.js';
 import { formatMedia, summarizeMedia } from './lib/mediaSummary.js';
 import { cpuNs, fmt, rssMiB, writeResult } from './lib/measure.js';
+import type { ConferenceRun, ConferencesResult } from './lib/results.js';
 
 const { values } = parseArgs({
 	options: {
@@ -67,12 +68,12 @@ const inFlight = clamp(values['in-flight'], 1, 200, 20);
 const [width, height] = (values.resolution ?? '1280x720').split('x').map(Number) as [number, number];
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'sfu-bench-conf-'));
-const results = [];
+const results: ConferenceRun[] = [];
 try {
 	const rmemDefault = readRmemDefault();
 	process.stdout.write(`host: net.core.rmem_default ${rmemDefault === null ? 'unknown' : `${Math.round(rmemDefault / 1024)} KiB`} (the receive buffer of every worker socket; see deploy/sysctl)\n`);
 	process.stdout.write(`encoding the shared clip (${width}x${height}30 H.264 at ${values.bitrate}bit/s + Opus) …\n`);
-	const clip = encodeClip(scratch, { width, height, fps: 30, bitrate: values.bitrate! });
+	const clip = encodeClip(scratch, { width, height, fps: 30, bitrate: values.bitrate });
 	for (const scenario of scenarios) {
 		const peers = scenario.rooms * scenario.sites;
 		const { server, pid, workers } = await startBenchServer({ MEDIASOUP_NUM_WORKERS: String(workerCount), METRICS_STATS_INTERVAL_MS: '2000', METRICS_STATS_MAX_OBJECTS: '100000' });
@@ -135,20 +136,20 @@ try {
 				routersPerWorker: metricSamples(metrics, 'sfu_worker_routers'),
 				hold: {
 					seconds: holdSeconds,
-					nodeCoreShare: cores[0],
+					nodeCoreShare: cores[0]!,
 					workerCoreShare: cores.slice(1, 1 + workers.length),
 					botProcessCoreShare: cores.slice(1 + workers.length),
 				},
 				rssMiB: { start: rss0, holdStart: rssHold0, end: { node: rssMiB(pid), workers: workers.map(rssMiB) } },
-			};
+			} satisfies ConferenceRun;
 			results.push(row);
 			process.stdout.write(
 				`  arrived in ${fmt(arrivalMs / 1000, 1)} s; node CPU ${fmt(row.arrivalCpuMsPerPeer.node, 1)} ms per peer\n` +
 					formatMedia(media) +
 					`  server view: ${Object.entries(serverRtp).map(([k, v]) => `${k} ${fmt(v.packetsPerSecond, 0)} pkt/s, loss ${fmt(v.lossPct, 2)} %`).join('; ')}\n` +
 					`  consumers/worker ${JSON.stringify(row.consumersPerWorker)}, routers/worker ${JSON.stringify(row.routersPerWorker)}\n` +
-					`  hold ${holdSeconds} s: node ${fmt(100 * cores[0]!)} % of a core, workers ${row.hold.workerCoreShare.map((c) => `${fmt(100 * c!)} %`).join(', ')}, ` +
-					`bot processes ${row.hold.botProcessCoreShare.map((c) => `${fmt(100 * c!)} %`).join(', ')}; ` +
+					`  hold ${holdSeconds} s: node ${fmt(100 * cores[0]!)} % of a core, workers ${row.hold.workerCoreShare.map((c) => `${fmt(100 * c)} %`).join(', ')}, ` +
+					`bot processes ${row.hold.botProcessCoreShare.map((c) => `${fmt(100 * c)} %`).join(', ')}; ` +
 					`RSS node ${fmt(rss0.node, 0)}→${fmt(row.rssMiB.end.node, 0)} MiB, workers ${rss0.workers.map((r) => fmt(r, 0)).join('/')}→${row.rssMiB.end.workers.map((r) => fmt(r, 0)).join('/')} MiB\n`,
 			);
 		} finally {
@@ -156,7 +157,7 @@ try {
 			await server.stop('SIGKILL');
 		}
 	}
-	process.stdout.write(`written ${writeResult('conferences.json', { date: new Date().toISOString(), results })}\n`);
+	process.stdout.write(`written ${writeResult('conferences.json', { date: new Date().toISOString(), results } satisfies ConferencesResult)}\n`);
 } finally {
 	rmSync(scratch, { recursive: true, force: true });
 }

@@ -64,6 +64,7 @@ import { cpus, loadavg, release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { assertWorkerBinary } from '../server/media/index.js';
 import { fmt, pin, withTimeout, writeResult } from './lib/measure.js';
+import type { ForwardingResult } from './lib/results.js';
 import { floorSystem } from './forwarding/floor.js';
 import { ensureJanus, janusSystem } from './forwarding/janus.js';
 import { buildNativeTools } from './forwarding/native.js';
@@ -93,7 +94,7 @@ function fail(message: string): never {
 	process.exit(2);
 }
 
-const receivers = values.n!.split(',').map(Number);
+const receivers = values.n.split(',').map(Number);
 if (receivers.some((n) => !Number.isInteger(n) || n < 1 || n > 500)) fail('--n: comma-separated receiver counts, 1..500');
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
@@ -101,9 +102,9 @@ const reps = Number(values.reps);
 if (!(seconds >= 1 && seconds <= 60)) fail('--seconds: 1..60');
 if (!(warmup >= 0.5 && warmup <= 30)) fail('--warmup: 0.5..30');
 if (!(Number.isInteger(reps) && reps >= 1 && reps <= 10)) fail('--reps: 1..10');
-const systems = values.systems!.split(',') as SystemName[];
+const systems = values.systems.split(',') as SystemName[];
 if (systems.length === 0 || systems.some((s) => !SYSTEMS.includes(s))) fail(`--systems: some of ${SYSTEMS.join(',')}`);
-if (!(values.resolution! in RESOLUTIONS)) fail(`--resolution: ${Object.keys(RESOLUTIONS).join(' | ')}`);
+if (!(values.resolution in RESOLUTIONS)) fail(`--resolution: ${Object.keys(RESOLUTIONS).join(' | ')}`);
 const resolution = values.resolution as ResolutionName;
 if (values.pacing !== 'even' && values.pacing !== 'frame') fail('--pacing: even | frame');
 const pacing = values.pacing;
@@ -237,7 +238,7 @@ try {
 		trials,
 		summary,
 		elapsedSeconds: (Date.now() - started) / 1000,
-	});
+	} satisfies ForwardingResult);
 	log(`written ${file} (${fmt((Date.now() - started) / 1000, 0)} s)`);
 	process.exitCode = failed === trials.length ? 1 : 0;
 } catch (error) {

@@ -44,6 +44,7 @@ import { encodeDeviceClip, startDeviceFeed } from './lib/deviceFeed.js';
 import { metricBy, metricSamples, scrapeMetrics, viewerBot, type ViewerTiming } from './lib/bots.js';
 import { formatMedia, summarizeMedia, type MediaSummary } from './lib/mediaSummary.js';
 import { cpuNs, fmt, pool, rssMiB, summarize, withTimeout, writeResult, type Summary } from './lib/measure.js';
+import type { GrandRoundResult } from './lib/results.js';
 
 const { values } = parseArgs({
 	options: {
@@ -74,7 +75,7 @@ try {
 		`grand round: 1 presenter (720p30 H.264 at ${values.bitrate}bit/s, device ingest on node A) → ${viewerCount} viewers over 3 nodes ` +
 			`(${signalingViewers} signaling bots, ${inFlight} arriving at a time, then ${mediaViewers} WebRTC media bots), hold ${holdSeconds} s\n`,
 	);
-	const clip = encodeDeviceClip(scratch, values.bitrate!);
+	const clip = encodeDeviceClip(scratch, values.bitrate);
 	const admin = await mintToken({ room: 'any', role: 'admin' as 'host' });
 	const nodeEnv = (id: string, rtcMin: number): Record<string, string> => ({
 		NODE_ID: id,
@@ -177,7 +178,7 @@ try {
 		const workerHold = workerPids[i]!.map((pid) => holdCpuMs[flat.indexOf(pid)]!);
 		const workerArrival = workerPids[i]!.map((pid) => cpuArrivalMs[flat.indexOf(pid)]!);
 		perNode.push({
-			node: ids[i],
+			node: ids[i]!,
 			viewers: nodeTimings.length,
 			load: clusterView.nodes.find((n) => n.id === ids[i])?.load ?? null,
 			webrtcVideoPacketsOutPerSecond: webrtcVideoOutPerSecond[i],
@@ -206,7 +207,7 @@ try {
 		holdSeconds,
 		latencyMs: { connect: summary((t) => t.connectMs), join: summary((t) => t.joinMs), consume: summary((t) => t.consumeMs), total: summary((t) => t.totalMs) },
 		perNode,
-	};
+	} satisfies GrandRoundResult;
 	for (const [name, s] of Object.entries(result.latencyMs)) {
 		process.stdout.write(`  ${name.padEnd(8)} p50 ${fmt(s.p50)} ms, p95 ${fmt(s.p95)}, p99 ${fmt(s.p99)}, max ${fmt(s.max)}\n`);
 	}

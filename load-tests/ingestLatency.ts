@@ -32,7 +32,7 @@ const { values } = parseArgs({
 	},
 });
 const seconds = Math.min(60, Math.max(3, Number(values.seconds)));
-const viewerCounts = values.viewers!.split(',').map(Number).filter((n) => n >= 1 && n <= 200);
+const viewerCounts = values.viewers.split(',').map(Number).filter((n) => n >= 1 && n <= 200);
 const fps = Number(values.fps);
 
 /** CPU time of every thread of a process, ns (schedstat is exact; utime ticks are 4 ms here). */
@@ -66,7 +66,7 @@ process.stdout.write(`encoding a ${seconds + 2} s 1080p${fps} H.264 clip at ${va
 execFileSync('ffmpeg', [
 	'-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=${fps}`, '-t', String(seconds + 2),
 	'-c:v', 'libx264', '-profile:v', 'main', '-bf', '0', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
-	'-b:v', values.bitrate!, '-maxrate', values.bitrate!, '-bufsize', values.bitrate!, '-g', String(fps), '-x264-params', 'repeat-headers=1', clip,
+	'-b:v', values.bitrate, '-maxrate', values.bitrate, '-bufsize', values.bitrate, '-g', String(fps), '-x264-params', 'repeat-headers=1', clip,
 ]);
 
 const worker = await mediasoup.createWorker({ logLevel: 'error', rtcMinPort: 46000, rtcMaxPort: 46999 });

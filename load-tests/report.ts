@@ -9,12 +9,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RESULTS_DIR } from './lib/measure.js';
+import type { MediaSummary } from './lib/mediaSummary.js';
+import type { BrowsersResult, ChurnResult, ConferenceRun, ConferencesResult, ForwardingResult, GrandRoundResult, SignalingResult } from './lib/results.js';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const read = (name: string): Json | null => {
+/** A result file as its runner wrote it (lib/results.ts has the shapes), or null before a first run. */
+const read = <T>(name: string): T | null => {
 	const file = path.join(RESULTS_DIR, name);
-	return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Json) : null;
+	return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null;
 };
 const esc = (s: unknown): string => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const n = (v: unknown, d = 1): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : 'n/a');
@@ -75,7 +76,7 @@ const table = (head: string[], rows: (string | number)[][]): string =>
 	`<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
 
 /** What media bots received: one row per kind. */
-const mediaTable = (m: Json): string =>
+const mediaTable = (m: MediaSummary): string =>
 	table(
 		['kind', 'tracks (silent)', 'first key frame p50 / p95 / p99 ms', 'receiver loss % (worst track)', 'kbit/s per track'],
 		(['video', 'audio'] as const)
@@ -86,32 +87,32 @@ const mediaTable = (m: Json): string =>
 			}),
 	);
 const sections: string[] = [];
-const signaling = read('signaling.json');
+const signaling = read<SignalingResult>('signaling.json');
 if (signaling) {
 	const phases = ['connect', 'join', 'burst', 'leave'];
-	const engines = signaling.summary as Json[];
+	const engines = signaling.summary;
 	sections.push(
 		`<h2>Signaling: ${signaling.clients} Socket.IO clients, rooms of ${signaling.roomSize}, median of ${signaling.repeat} runs <small>(npm run bench:signaling, ${esc(signaling.date)})</small></h2>`,
 		table(
 			['engine', 'phase', 'ack p50 ms', 'ack p99 ms', 'server CPU ms/op', 'server % core', 'clients % core', 'errors'],
 			engines.flatMap((e) =>
 				phases.map((p) => {
-					const ph = e.phases[p];
+					const ph = e.phases[p]!;
 					return [e.engine, p, n(ph.p50Ms), n(ph.p99Ms), n(ph.serverCpuMsPerOp, 3), n(100 * ph.serverCoreShare, 0), n(100 * ph.clientCoreShare, 0), ph.errors];
 				}),
 			),
 		),
-		bars('Server CPU per operation', phases, engines.map((e) => ({ name: e.engine, values: phases.map((p) => e.phases[p].serverCpuMsPerOp) })), 'ms'),
-		bars('Ack latency p99 (all clients at once)', phases, engines.map((e) => ({ name: e.engine, values: phases.map((p) => e.phases[p].p99Ms) })), 'ms'),
+		bars('Server CPU per operation', phases, engines.map((e) => ({ name: e.engine, values: phases.map((p) => e.phases[p]!.serverCpuMsPerOp) })), 'ms'),
+		bars('Ack latency p99 (all clients at once)', phases, engines.map((e) => ({ name: e.engine, values: phases.map((p) => e.phases[p]!.p99Ms) })), 'ms'),
 		`<p>Idle ack RTT p50: ${engines.map((e) => `${esc(e.engine)} ${n(e.idleAckRttP50Ms, 3)} ms`).join(', ')}.</p>`,
 	);
 }
-const grand = read('grand-round.json');
+const grand = read<GrandRoundResult>('grand-round.json');
 if (grand) {
-	const perNode = grand.perNode as Json[];
+	const perNode = grand.perNode;
 	sections.push(
 		`<h2>Grand round: 1 presenter → ${grand.viewers} viewers over 3 nodes (${grand.joined}/${grand.signalingViewers ?? grand.viewers} signaling bots, ${grand.mediaViewers ?? 0} WebRTC media bots) <small>(npm run bench:grand-round, ${esc(grand.date)})</small></h2>`,
-		...(grand.joined > 0 ? [table(['signaling bots: step', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], Object.entries(grand.latencyMs as Record<string, Json>).map(([k, s]) => [k, n(s.p50), n(s.p95), n(s.p99), n(s.max)]))] : []),
+		...(grand.joined > 0 ? [table(['signaling bots: step', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], Object.entries(grand.latencyMs).map(([k, s]) => [k, n(s.p50), n(s.p95), n(s.p99), n(s.max)]))] : []),
 		table(
 			['node', 'viewers', 'consumers/worker', 'pipes in/out', 'node CPU ms per arriving viewer', 'node % core (hold)', 'worker % core (hold)', 'node RSS MiB', 'worker RSS MiB'],
 			perNode.map((p) => [
@@ -126,7 +127,7 @@ if (grand) {
 				`${n(p.rssMiB.workerStart, 0)} → ${n(p.rssMiB.workerEnd, 0)}`,
 			]),
 		),
-		bars('Consumers per node', perNode.map((p) => p.node), [{ name: 'consumers', values: perNode.map((p) => Object.values(p.consumersPerWorker as Record<string, number>).reduce((a, b) => a + b, 0)) }], ''),
+		bars('Consumers per node', perNode.map((p) => p.node), [{ name: 'consumers', values: perNode.map((p) => Object.values(p.consumersPerWorker).reduce((a, b) => a + b, 0)) }], ''),
 		...(grand.media
 			? [
 					`<h3>${grand.mediaViewers} WebRTC media viewers (joined after the others)</h3>`,
@@ -137,13 +138,13 @@ if (grand) {
 	);
 	if (grand.joined > 0) {
 		sections.push(
-			bars('Join latency', ['connect', 'join', 'consume', 'total'], ['p50', 'p95', 'p99'].map((q) => ({ name: q, values: ['connect', 'join', 'consume', 'total'].map((k) => grand.latencyMs[k][q]) })), 'ms'),
+			bars('Join latency', ['connect', 'join', 'consume', 'total'], (['p50', 'p95', 'p99'] as const).map((q) => ({ name: q, values: (['connect', 'join', 'consume', 'total'] as const).map((k) => grand.latencyMs[k][q]) })), 'ms'),
 		);
 	}
 }
-const churn = read('churn.json');
+const churn = read<ChurnResult>('churn.json');
 if (churn) {
-	const t = churn.timeline as Json[];
+	const t = churn.timeline;
 	sections.push(
 		`<h2>Churn: ${churn.rate} joins/s for ${churn.seconds} s, mean stay ${churn.lifetime} s <small>(npm run bench:churn, ${esc(churn.date)})</small></h2>`,
 		`<p>${churn.completed}/${churn.arrivals} sessions, ${churn.failures} failed; connect→consuming p50 ${n(churn.connectToConsumingMs.p50)} ms, p95 ${n(churn.connectToConsumingMs.p95)}, p99 ${n(churn.connectToConsumingMs.p99)}; node ${n(churn.cpu.nodeCpuMsPerSession, 2)} ms CPU per session. After the drain: consumers ${churn.objects.baseline.consumers} → ${churn.objects.afterDrain.consumers}, peers ${churn.objects.baseline.peers} → ${churn.objects.afterDrain.peers}; node RSS ${n(churn.rssMiB.baseline.node, 0)} → ${n(churn.rssMiB.afterDrain.node, 0)} MiB; V8 heap after a forced GC ${n(churn.heapAfterGcMiB?.baseline)} → ${n(churn.heapAfterGcMiB?.afterDrain)} MiB.</p>`,
@@ -155,9 +156,9 @@ if (churn) {
 		lines('Memory (MiB)', t.map((r) => r.t), [{ name: 'node RSS', values: t.map((r) => r.nodeRssMiB) }, { name: 'worker RSS', values: t.map((r) => r.workerRssMiB) }], 'MiB'),
 	);
 }
-const conferences = read('conferences.json');
+const conferences = read<ConferencesResult>('conferences.json');
 if (conferences) {
-	const rows = (conferences.results as Json[]).filter((r) => r.media);
+	const rows = conferences.results.filter((r): r is ConferenceRun & { media: MediaSummary } => Boolean(r.media));
 	for (const r of rows) {
 		const m = r.media;
 		sections.push(
@@ -166,7 +167,7 @@ if (conferences) {
 			mediaTable(m),
 			table(
 				['server view (hold)', 'packets/s', 'loss %'],
-				Object.entries(r.serverRtp as Record<string, Json>).map(([k, v]) => [k, n(v.packetsPerSecond, 0), n(v.lossPct, 2)]),
+				Object.entries(r.serverRtp).map(([k, v]) => [k, n(v.packetsPerSecond, 0), n(v.lossPct, 2)]),
 			),
 			bars(
 				`CPU over the ${r.hold.seconds} s hold (% of one core)`,
@@ -178,7 +179,7 @@ if (conferences) {
 		);
 	}
 }
-const browsers = read('browsers.json');
+const browsers = read<BrowsersResult>('browsers.json');
 if (browsers) {
 	sections.push(
 		`<h2>Real browsers: ${browsers.tabs} Chromium tabs in ${browsers.rooms} rooms <small>(npm run bench:browsers, ${esc(browsers.date)})</small></h2>`,
@@ -195,11 +196,11 @@ if (browsers) {
 		bars('CPU (% of one core)', ['Chromium (all tabs)', 'server process', 'mediasoup worker'], [{ name: 'CPU', values: [100 * browsers.cpu.chromiumCores, 100 * browsers.cpu.serverCores, 100 * browsers.cpu.workerCores] }], '%'),
 	);
 }
-const forwarding = read('forwarding.json');
+const forwarding = read<ForwardingResult>('forwarding.json');
 if (forwarding) {
 	const o = forwarding.options;
-	const rows = forwarding.summary as Json[];
-	const systems = o.systems as string[];
+	const rows = forwarding.summary;
+	const systems = o.systems;
 	sections.push(
 		`<h2>Forwarding cost: one ${esc(o.resolution)} H.264 stream (${n(forwarding.input.mbps, 1)} Mbit/s, ${n(forwarding.input.packetsPerSecond, 0)} packets/s) to N receivers, system on one core, median of ${o.reps} <small>(npm run bench:forwarding, ${esc(forwarding.date)})</small></h2>`,
 		`<p>ours = our ingest + consumers with full WebRTC capabilities; ours-lean = codec-only consumers; janus = Janus 1.1.2 VideoRoom remote publisher + rtp_forward; floor = C relay, one sendmmsg per input packet. CPU per forwarded packet = the system's CPU (schedstat) / (input packets × N), ${o.seconds} s windows after ${o.warmup} s warm-up, pacing ${esc(o.pacing)}.</p>`,
@@ -211,7 +212,7 @@ if (forwarding) {
 			['N', 'ours/Janus', 'ours/floor', 'ours-lean/Janus', 'ours-lean/floor'],
 			rows.map((r) => [r.n, n(r.ratios.oursToJanus, 2), n(r.ratios.oursToFloor, 2), n(r.ratios.oursLeanToJanus, 2), n(r.ratios.oursLeanToFloor, 2)]),
 		),
-		lines('CPU µs per forwarded packet vs receivers N (log–log)', rows.map((r) => r.n), systems.map((s) => ({ name: s, values: rows.map((r) => r.systems[s]?.usPerPacket) })), 'µs', { xUnit: 'receivers', logX: true, logY: true }),
+		lines('CPU µs per forwarded packet vs receivers N (log–log)', rows.map((r) => r.n), systems.map((s) => ({ name: s, values: rows.map((r) => r.systems[s]?.usPerPacket ?? NaN) })), 'µs', { xUnit: 'receivers', logX: true, logY: true }),
 		bars('Ratio of CPU per forwarded packet', rows.map((r) => `N = ${r.n}`), [
 			{ name: 'ours/Janus', values: rows.map((r) => r.ratios.oursToJanus) },
 			{ name: 'ours/floor', values: rows.map((r) => r.ratios.oursToFloor) },

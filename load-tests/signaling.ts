@@ -25,7 +25,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freeTcpPort } from '../test/support/redis.js';
 import { startBenchServer } from './lib/benchServer.js';
 import { mintToken, TestClient } from '../test/support/sfu.js';
-import { cpuWindow, fmt, pin, pool, rssMiB, summarize, withTimeout, writeResult, type Summary } from './lib/measure.js';
+import { cpuWindow, fmt, pin, pool, rssMiB, summarize, withTimeout, writeResult } from './lib/measure.js';
+import type { SignalingEngineRun as EngineResult, SignalingPhase as Phase, SignalingResult } from './lib/results.js';
 
 const { values } = parseArgs({
 	options: {
@@ -39,30 +40,9 @@ const { values } = parseArgs({
 const clientCount = Math.min(2000, Math.max(1, Number(values.clients)));
 const roomSize = Math.min(100, Math.max(1, Number(values['room-size'])));
 const rounds = Math.min(50, Math.max(1, Number(values.rounds)));
-const engines = values.engines!.split(',').filter((e): e is 'node' | 'uws' => e === 'node' || e === 'uws');
+const engines = values.engines.split(',').filter((e): e is 'node' | 'uws' => e === 'node' || e === 'uws');
 const repeat = Math.min(10, Math.max(1, Number(values.repeat)));
 const PHASE_TIMEOUT_MS = 60_000;
-
-interface Phase {
-	latencyMs: Summary;
-	errors: number;
-	wallMs: number;
-	serverCpuMs: number;
-	workerCpuMs: number;
-	serverCpuMsPerOp: number;
-	serverCoreShare: number;
-	/** This process (all clients): when it nears 100 %, latencies measure the clients, not the server. */
-	clientCoreShare: number;
-}
-
-interface EngineResult {
-	engine: string;
-	clients: number;
-	rooms: number;
-	phases: Record<string, Phase>;
-	idleAckRttMs: Summary;
-	serverRssMiB: { start: number; joined: number; end: number };
-}
 
 pin(process.pid, '1');
 
@@ -78,7 +58,7 @@ async function runEngine(engine: 'node' | 'uws'): Promise<EngineResult> {
 	const clients: TestClient[] = [];
 	const phases: Record<string, Phase> = {};
 	const rssStart = rssMiB(pid);
-	let rssJoined = 0;
+	let rssJoined: number;
 
 	const measure = async (name: string, ops: number, fn: () => Promise<{ latencies: number[]; errors: number }>): Promise<void> => {
 		const window = cpuWindow([pid, ...workers, process.pid]);
@@ -96,7 +76,7 @@ async function runEngine(engine: 'node' | 'uws'): Promise<EngineResult> {
 			serverCoreShare: serverCpuMs / wallMs,
 			clientCoreShare: cpuMs[process.pid]! / wallMs,
 		};
-		const p = phases[name]!;
+		const p = phases[name];
 		process.stdout.write(
 			`  ${engine.padEnd(4)} ${name.padEnd(8)} ${String(ops).padStart(5)} ops in ${fmt(wallMs / 1000, 2)} s: ` +
 				`latency p50 ${fmt(p.latencyMs.p50)} ms, p95 ${fmt(p.latencyMs.p95)}, p99 ${fmt(p.latencyMs.p99)}, max ${fmt(p.latencyMs.max)}; ` +
@@ -227,5 +207,5 @@ if (summary.length === 2) {
 	}
 	process.stdout.write(` idle RTT p50 ${fmt(b.idleAckRttP50Ms / a.idleAckRttP50Ms, 2)}×\n`);
 }
-process.stdout.write(`written ${writeResult('signaling.json', { date: new Date().toISOString(), clients: clientCount, roomSize, rounds, repeat, summary, results: runs })}\n`);
+process.stdout.write(`written ${writeResult('signaling.json', { date: new Date().toISOString(), clients: clientCount, roomSize, rounds, repeat, summary, results: runs } satisfies SignalingResult)}\n`);
 process.exit(0);

@@ -68,7 +68,7 @@ async function startSink(): Promise<{ port: number; proc: ChildProcess }> {
 		{ stdio: ['ignore', 'pipe', 'inherit'] },
 	);
 	const port = await new Promise<number>((resolve, reject) => {
-		proc.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+		proc.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
 		proc.once('exit', (code) => reject(new Error(`UDP sink exited (${code})`)));
 	});
 	return { port, proc };

@@ -226,7 +226,7 @@ export function janusSystem(bin: string): SystemStarter {
 		} catch (error) {
 			const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-15).join('\n') : '(no log)';
 			await close();
-			throw new Error(`${(error as Error).message}\nlast lines of janus.log:\n${tail}`);
+			throw new Error(`${(error as Error).message}\nlast lines of janus.log:\n${tail}`, { cause: error });
 		}
 	};
 }

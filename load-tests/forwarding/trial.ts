@@ -64,7 +64,7 @@ export const DISTURBANCE = { senderLateMs: 25, otherLoadPercent: 10 } as const;
 function coreBusySeconds(cpu: string): number {
 	const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
 	if (!line) return NaN;
-	const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
+	const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
 	return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
 }
 

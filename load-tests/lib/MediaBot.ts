@@ -239,7 +239,7 @@ export class MediaBot {
 			const joined = await client.ok('join', { protocolVersion: 1 });
 			const t2 = performance.now();
 			if (joined.waiting) throw new Error('bot parked in the waiting room');
-			await client.ok('setRtpCapabilities', { rtpCapabilities: botRtpCapabilities(joined.routerRtpCapabilities) as never });
+			await client.ok('setRtpCapabilities', { rtpCapabilities: botRtpCapabilities(joined.routerRtpCapabilities) });
 			bot = new MediaBot(client, options, { connectMs: t1 - t0, joinMs: t2 - t1, publishMs: null });
 			const socket = client.socket as unknown as { on(event: string, listener: (data: never) => void): void };
 			socket.on('producerNew', (data: { producer: ProducerInfo }) => bot!.consume(data.producer));

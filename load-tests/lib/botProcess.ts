@@ -19,7 +19,7 @@ const send = (message: ProcessMessage): void => {
 
 async function shutdown(code: number): Promise<never> {
 	if (deadline) clearTimeout(deadline);
-	await Promise.all(bots.map((bot) => bot?.close().catch(() => undefined)));
+	await Promise.all(bots.filter((bot) => bot !== null).map((bot) => bot.close().catch(() => undefined)));
 	feed?.close();
 	closeBotSockets();
 	process.exit(code);

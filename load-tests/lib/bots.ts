@@ -20,7 +20,7 @@ export async function viewerBot(url: string, node: string, token: string, produc
 	const t2 = performance.now();
 	if (joined.waiting) throw new Error('viewer parked in the waiting room');
 	const caps = joined.routerRtpCapabilities as types.RtpCapabilities;
-	await client.ok('setRtpCapabilities', { rtpCapabilities: caps as never });
+	await client.ok('setRtpCapabilities', { rtpCapabilities: caps });
 	await client.ok('createTransport', { direction: 'recv' });
 	const target =
 		joined.peers.flatMap((p) => p.producers).find((p) => p.source === 'device')?.id ??

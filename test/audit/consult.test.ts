@@ -41,7 +41,7 @@ describe('audit: a full consult with a recording, on the trail', function () {
 			...(body !== undefined ? { body: JSON.stringify(body) } : {}),
 		});
 		const text = await response.text();
-		let parsed: unknown = null;
+		let parsed: unknown;
 		try {
 			parsed = text ? JSON.parse(text) : null;
 		} catch {

@@ -281,7 +281,7 @@ describe('audit trail: chain, checkpoints, rotation, verifier', function () {
 		expect(even.entries.every((e) => e.room === 'even')).to.equal(true);
 
 		const u1 = await queryAudit(auditRoot, { sub: 'u1', limit: 100 });
-		expect(u1.entries.map((e) => e.type)).to.deep.equal([...Array(10).fill('peer.joined'), 'peer.admitted']);
+		expect(u1.entries.map((e) => e.type)).to.deep.equal([...Array<string>(10).fill('peer.joined'), 'peer.admitted']);
 
 		const window = await queryAudit(auditRoot, { from: new Date('2026-05-01T08:10:00Z'), to: new Date('2026-05-01T08:20:00Z'), limit: 100 });
 		expect(window.entries).to.have.length(10);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Page } from 'puppeteer-core';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { openDemo, waitForMediaFrom, type DemoParticipant } from '../support/demoPage.js';
+import { openDemo, textContentOf, waitForMediaFrom, type DemoParticipant } from '../support/demoPage.js';
 import { waitFor } from '../support/processes.js';
 import { saveScreenshot } from '../support/screenshots.js';
 import { mintToken, startSfu, type TestSfu } from '../support/sfu.js';
@@ -45,7 +45,7 @@ describe('browser: the demo portal pages', function () {
 		await waitForMediaFrom(host, clinician);
 		await saveScreenshot(patient.page, 'consult-patient-waiting');
 		await saveScreenshot(host.page, 'consult-host-waiting-patient');
-		expect(await host.page.$eval('#waiting-count', (el) => el.textContent)).to.equal('1');
+		expect(await textContentOf(host.page, '#waiting-count')).to.equal('1');
 
 		await host.page.click(`#waiting-list li[data-peer-id="${patient.peerId}"] button.primary`);
 		await patient.page.waitForFunction(() => (globalThis as unknown as PageWindow).demo.state === 'joined', { timeout: 15_000, polling: 100 });
@@ -73,7 +73,7 @@ describe('browser: the demo portal pages', function () {
 		const expired = await mintToken({ room, role: 'patient', name: 'Late patient', ttl: -120 });
 		await page.goto(`${sfu.url}/demo/?room=${room}#token=${expired}`);
 		await page.waitForFunction(() => (globalThis as unknown as PageWindow).demo.state === 'error', { timeout: 10_000, polling: 100 });
-		expect(await page.$eval('#status-text', (el) => el.textContent)).to.match(/expired.*\[auth_token_expired\]/);
+		expect(await textContentOf(page, '#status-text')).to.match(/expired.*\[auth_token_expired\]/);
 		await saveScreenshot(page, 'consult-link-expired');
 		await page.close();
 	});
@@ -143,7 +143,7 @@ describe('browser: the demo portal pages', function () {
 	it('the host ends the visit (two clicks) and every page says it ended', async () => {
 		await host.page.bringToFront();
 		await host.page.click('#end-room');
-		expect(await host.page.$eval('#end-room', (b) => b.textContent)).to.match(/again/);
+		expect(await textContentOf(host.page, '#end-room')).to.match(/again/);
 		await host.page.click('#end-room');
 		await host.page.waitForFunction(() => (globalThis as unknown as PageWindow).demo.state === 'room-closed', { timeout: 10_000, polling: 100 });
 		await monitorPage!.waitForFunction(() => (globalThis as unknown as PageWindow).demo.state === 'room-closed', { timeout: 10_000, polling: 100 });

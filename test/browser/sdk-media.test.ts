@@ -1,17 +1,36 @@
 import { expect } from 'chai';
 import type { Page } from 'puppeteer-core';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { openDemo, waitForMediaFrom, waitForMoreFrames, type DemoParticipant } from '../support/demoPage.js';
+import { openDemo, textContentOf, waitForMediaFrom, waitForMoreFrames, type DemoParticipant } from '../support/demoPage.js';
 import { waitFor } from '../support/processes.js';
 import { startSfu, type TestSfu } from '../support/sfu.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- page-side code reaches the SDK through `window`. */
-type AnyWindow = any;
+/** What the page-side code below reaches through `window` (the test project has no DOM types). */
+type LocalTrack = { deviceId: string | undefined; producerId: string | undefined };
+type MediaWindow = {
+	/** The demo page's handle. */
+	demo: {
+		room: {
+			on(event: 'activeDeviceChanged', listener: (kind: string) => void): void;
+			on(event: string, listener: (track: { source: string }) => void): void;
+			switchActiveDevice(kind: 'videoinput' | 'audioinput', deviceId: string): Promise<void>;
+			getActiveDevice(kind: 'videoinput' | 'audioinput'): string | undefined;
+			localParticipant: { getTrack(source: 'camera' | 'microphone'): LocalTrack | undefined; connectionQuality: string };
+			participants: Map<string, { setVideoQuality(quality: number): Promise<void>; connectionQuality: string }>;
+		};
+	};
+	/** The SDK's IIFE global. */
+	TelehealthSDK: { Room: { getLocalDevices(kind: 'videoinput' | 'audioinput'): Promise<{ deviceId: string; label: string }[]> } };
+	RTCPeerConnection: { prototype: { setLocalDescription: (this: unknown, ...args: unknown[]) => Promise<void> } };
+	/** Set by countNegotiations and recordTrackEvents. */
+	negotiations: number;
+	trackEvents: string[];
+};
 
 /** Counts SDP offers/answers a page applies: a device switch must not renegotiate. */
 async function countNegotiations(page: Page): Promise<void> {
 	await page.evaluateOnNewDocument(() => {
-		const w = globalThis as AnyWindow;
+		const w = globalThis as unknown as MediaWindow;
 		w.negotiations = 0;
 		const prototype = w.RTCPeerConnection.prototype;
 		const original = prototype.setLocalDescription;
@@ -25,7 +44,7 @@ async function countNegotiations(page: Page): Promise<void> {
 /** Records the room events a page sees, as `name:source`. */
 async function recordTrackEvents(page: Page): Promise<void> {
 	await page.evaluate(() => {
-		const w = globalThis as AnyWindow;
+		const w = globalThis as unknown as MediaWindow;
 		w.trackEvents = [];
 		for (const name of ['trackSubscribed', 'trackUnsubscribed', 'trackPublished', 'trackUnpublished']) {
 			w.demo.room.on(name, (track: { source: string }) => w.trackEvents.push(`${name}:${track.source}`));
@@ -58,30 +77,30 @@ describe('browser: SDK media features (devices, screen share, quality, stats)', 
 
 	it('switching camera and microphone mid-call keeps the producers: no renegotiation, the other side never loses the track', async () => {
 		const before = await site.page.evaluate(async () => {
-			const w = globalThis as AnyWindow;
+			const w = globalThis as unknown as MediaWindow;
 			const { Room } = w.TelehealthSDK;
 			const cameras = await Room.getLocalDevices('videoinput');
 			const mics = await Room.getLocalDevices('audioinput');
 			const local = w.demo.room.localParticipant;
 			return {
-				cameras: cameras.map((d: { deviceId: string; label: string }) => ({ id: d.deviceId, label: d.label })),
-				mics: mics.map((d: { deviceId: string }) => d.deviceId),
-				camera: local.getTrack('camera').deviceId,
-				mic: local.getTrack('microphone').deviceId,
-				cameraProducer: local.getTrack('camera').producerId,
-				micProducer: local.getTrack('microphone').producerId,
+				cameras: cameras.map((d) => ({ id: d.deviceId, label: d.label })),
+				mics: mics.map((d) => d.deviceId),
+				camera: local.getTrack('camera')!.deviceId,
+				mic: local.getTrack('microphone')!.deviceId,
+				cameraProducer: local.getTrack('camera')!.producerId,
+				micProducer: local.getTrack('microphone')!.producerId,
 				negotiations: w.negotiations,
 			};
 		});
 		expect(before.cameras).to.have.length(3);
 		// Chromium's fake_device_1 is a Y16 "depth camera" whose frames the VP8 encoder drops;
 		// fake_device_2 (MJPEG) behaves like a second USB camera.
-		const otherCamera = before.cameras.find((d: { label: string }) => d.label === 'fake_device_2').id as string;
+		const otherCamera = before.cameras.find((d) => d.label === 'fake_device_2')!.id;
 		expect(otherCamera).to.not.equal(before.camera);
-		const otherMic = before.mics.find((id: string) => id !== before.mic && id !== 'default')!;
+		const otherMic = before.mics.find((id) => id !== before.mic && id !== 'default')!;
 		const after = await site.page.evaluate(
 			async (camera, mic) => {
-				const w = globalThis as AnyWindow;
+				const w = globalThis as unknown as MediaWindow;
 				const changed: string[] = [];
 				w.demo.room.on('activeDeviceChanged', (kind: string) => changed.push(kind));
 				const t0 = performance.now();
@@ -91,10 +110,10 @@ describe('browser: SDK media features (devices, screen share, quality, stats)', 
 				const t2 = performance.now();
 				const local = w.demo.room.localParticipant;
 				return {
-					camera: local.getTrack('camera').deviceId,
-					mic: local.getTrack('microphone').deviceId,
-					cameraProducer: local.getTrack('camera').producerId,
-					micProducer: local.getTrack('microphone').producerId,
+					camera: local.getTrack('camera')!.deviceId,
+					mic: local.getTrack('microphone')!.deviceId,
+					cameraProducer: local.getTrack('camera')!.producerId,
+					micProducer: local.getTrack('microphone')!.producerId,
 					activeCamera: w.demo.room.getActiveDevice('videoinput'),
 					negotiations: w.negotiations,
 					changed,
@@ -115,7 +134,7 @@ describe('browser: SDK media features (devices, screen share, quality, stats)', 
 		await waitForMoreFrames(hub, site, 15);
 		const audio = (await hub.inbound(site.peerId, 'audio'))!.packetsReceived;
 		await waitFor(async () => (await hub.inbound(site.peerId, 'audio'))!.packetsReceived > audio + 20, 5000, 'audio after the switch');
-		expect(await hub.page.evaluate(() => (globalThis as AnyWindow).trackEvents)).to.deep.equal([]);
+		expect(await hub.page.evaluate(() => (globalThis as unknown as MediaWindow).trackEvents)).to.deep.equal([]);
 		console.log(`      camera switched in ${after.cameraMs} ms, microphone in ${after.micMs} ms, ${after.negotiations - before.negotiations} renegotiations`);
 	});
 
@@ -127,10 +146,10 @@ describe('browser: SDK media features (devices, screen share, quality, stats)', 
 			'screen frames at the hub',
 		);
 		await hub.page.waitForSelector('#presentation .tile.screen.has-video', { timeout: 5000 });
-		expect(await site.page.$eval('#toggle-screen', (b) => b.textContent)).to.equal('Stop sharing');
+		expect(await textContentOf(site.page, '#toggle-screen')).to.equal('Stop sharing');
 		await site.page.click('#toggle-screen');
 		await waitFor(() => hub.page.$('#presentation .tile').then((el) => el === null), 10_000, 'the screen tile removed');
-		expect(await hub.page.evaluate(() => (globalThis as AnyWindow).trackEvents)).to.deep.equal([
+		expect(await hub.page.evaluate(() => (globalThis as unknown as MediaWindow).trackEvents)).to.deep.equal([
 			'trackPublished:screen',
 			'trackSubscribed:screen',
 			'trackUnsubscribed:screen',
@@ -142,8 +161,8 @@ describe('browser: SDK media features (devices, screen share, quality, stats)', 
 		const setQuality = (quality: number) =>
 			hub.page.evaluate(
 				async (peerId, q) => {
-					const w = globalThis as AnyWindow;
-					await w.demo.room.participants.get(peerId).setVideoQuality(q);
+					const w = globalThis as unknown as MediaWindow;
+					await w.demo.room.participants.get(peerId)!.setVideoQuality(q);
 				},
 				site.peerId,
 				quality,
@@ -164,7 +183,7 @@ describe('browser: SDK media features (devices, screen share, quality, stats)', 
 
 	it('simplified stats and connection quality per participant', async () => {
 		await waitFor(
-			() => hub.page.evaluate((id) => (globalThis as AnyWindow).demo.room.participants.get(id).connectionQuality === 'excellent', site.peerId),
+			() => hub.page.evaluate((id) => (globalThis as unknown as MediaWindow).demo.room.participants.get(id)!.connectionQuality === 'excellent', site.peerId),
 			10_000,
 			'the site rated excellent on loopback',
 		);
@@ -178,7 +197,7 @@ describe('browser: SDK media features (devices, screen share, quality, stats)', 
 		expect(stats['roundTripTime']).to.be.a('number');
 		const outbound = (await site.stats()).find((s) => s.direction === 'outbound' && s.kind === 'video') as unknown as Record<string, number>;
 		expect(outbound['bitrate']).to.be.greaterThan(0);
-		expect(await site.page.evaluate(() => (globalThis as AnyWindow).demo.room.localParticipant.connectionQuality)).to.equal('excellent');
+		expect(await site.page.evaluate(() => (globalThis as unknown as MediaWindow).demo.room.localParticipant.connectionQuality)).to.equal('excellent');
 	});
 
 	it('no page logged a console error', () => {

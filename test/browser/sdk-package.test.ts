@@ -9,15 +9,21 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'puppeteer-core';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { openDemo, waitForMediaFrom, type DemoParticipant } from '../support/demoPage.js';
+import { openDemo, textContentOf, waitForMediaFrom, type DemoParticipant } from '../support/demoPage.js';
 import { waitFor } from '../support/processes.js';
 import { mintToken, startSfu, type TestSfu } from '../support/sfu.js';
 
 const run = promisify(execFile);
 const DIST = path.resolve('client-sdk/dist');
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- page-side code reaches the SDK through `window`. */
-type AnyWindow = any;
+/** What the portal page (client-sdk/examples/portal.html) exposes on `window`, as the test reads it (the test project has no DOM types). */
+type PortalWindow = {
+	room: {
+		state: string;
+		localParticipant: { id: string };
+		getTrackStats(): Promise<{ direction: string; participantId: string; kind: string; framesDecoded: number }[]>;
+	};
+};
 
 describe('browser: the SDK as a package (bundles, declarations, a portal with only the IIFE)', function () {
 	this.timeout(60_000);
@@ -121,16 +127,16 @@ export {};
 			const started = Date.now();
 			await page.goto(`http://127.0.0.1:${(portal.address() as AddressInfo).port}/visit.html#token=${encodeURIComponent(token)}`);
 			const portalId = await waitFor(
-				() => page.evaluate(() => ((globalThis as AnyWindow).room.state === 'connected' ? (globalThis as AnyWindow).room.localParticipant.id : null)),
+				() => page.evaluate(() => ((globalThis as unknown as PortalWindow).room.state === 'connected' ? (globalThis as unknown as PortalWindow).room.localParticipant.id : null)),
 				15_000,
 				'the portal joined',
 			);
-			const portalStats = async () => (await page.evaluate(() => (globalThis as AnyWindow).room.getTrackStats())) as { direction: string; participantId: string; kind: string; framesDecoded: number }[];
+			const portalStats = async () => await page.evaluate(() => (globalThis as unknown as PortalWindow).room.getTrackStats());
 			await waitFor(async () => (await portalStats()).some((s) => s.direction === 'inbound' && s.participantId === host.peerId && s.kind === 'video' && s.framesDecoded > 0), 15_000, 'host video in the portal');
 			const firstFrame = Date.now() - started;
 			await waitForMediaFrom(host, { page, peerId: portalId } as DemoParticipant);
 			expect(await page.$$eval('#videos video', (videos) => videos.length)).to.be.at.least(2);
-			expect(await page.$eval('#status', (el) => el.textContent)).to.equal('Connected');
+			expect(await textContentOf(page, '#status')).to.equal('Connected');
 			expect(browser.errors).to.deep.equal([]);
 			console.log(`      page load to the host's first decoded frame in the portal: ${firstFrame} ms`);
 		});

@@ -123,11 +123,11 @@ describe('ingest: sources the server pulls', function () {
 		const retrying = await stateOf(ingestId, 'retrying', 30_000);
 		expect(retrying.reason).to.be.a('string').and.not.empty;
 		expect(retrying.attempt).to.be.at.least(1);
-		const liveCount = host.notifications.filter((n) => n.name === 'ingestState' && (n.data as IngestState).state === 'live').length;
+		const liveCount = host.notifications.filter((n) => n.name === 'ingestState' && n.data.state === 'live').length;
 
 		server = await startServer();
 		source = camera();
-		await waitFor(() => host.notifications.filter((n) => n.name === 'ingestState' && (n.data as IngestState).state === 'live').length > liveCount, 60_000, 'the source to come back live').catch((error: Error) => {
+		await waitFor(() => host.notifications.filter((n) => n.name === 'ingestState' && n.data.state === 'live').length > liveCount, 60_000, 'the source to come back live').catch((error: Error) => {
 			const seen = host.notifications.filter((n) => n.name === 'ingestState').map((n) => JSON.stringify(n.data)).slice(-6);
 			const logs = sfu.logs.filter((l) => l['module'] === 'ingest').slice(-6).map((l) => JSON.stringify(l));
 			throw new Error(`${error.message}; states: ${seen.join('\n')}; logs: ${logs.join('\n')}`);

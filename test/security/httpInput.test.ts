@@ -49,7 +49,7 @@ describe('security: bad HTTP input', function () {
 		for (const c of cases) {
 			const answer = await raw(port, c.method, c.path, c.headers, c.body);
 			expect(c.status, `${c.method} ${c.path.slice(0, 60)} → ${answer.status} ${answer.body.slice(0, 120)}`).to.include(answer.status);
-			if (c.code) expect(JSON.parse(answer.body).error.code, c.path).to.equal(c.code);
+			if (c.code) expect((JSON.parse(answer.body) as { error: { code: string } }).error.code, c.path).to.equal(c.code);
 			expect(answer.body).to.not.match(/at .*\.(ts|js):\d+|PRIVATE KEY|node_modules/);
 		}
 		expect(((await (await fetch(`${sfu.url}/healthz`)).json()) as { status: string }).status).to.equal('ok');

@@ -70,6 +70,12 @@ export async function openDemo(
 	};
 }
 
+/** The text of the first element matching `selector` (throws as page.$eval does when there is none). */
+export function textContentOf(page: Page, selector: string): Promise<string | null> {
+	// Runs in the page; the test project has no DOM types, so the element is typed by what is read.
+	return page.$eval(selector, (element) => (element as unknown as { textContent: string | null }).textContent);
+}
+
 /** Waits until `viewer` decodes video frames and receives audio packets from `sender`. */
 export async function waitForMediaFrom(viewer: DemoParticipant, sender: DemoParticipant, timeoutMs = 20_000): Promise<void> {
 	await waitFor(

@@ -12,6 +12,6 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
 	// A page in a background tab does not paint: bring it to the front first.
 	await page.bringToFront();
 	await new Promise((resolve) => setTimeout(resolve, 300));
-	await page.screenshot({ path: file as `${string}.png` });
+	await page.screenshot({ path: file });
 	return file;
 }

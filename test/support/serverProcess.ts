@@ -44,8 +44,8 @@ export function runServer(
 	});
 	let out = '';
 	let err = '';
-	proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-	proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+	proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+	proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
 	const exited = once(proc, 'exit').then(([code]) => code as number | null);
 	return { proc, exited, stdout: () => out, stderr: () => err };
 }

@@ -8,6 +8,11 @@ import { waitForProcessExit } from '../../server/media/index.js';
 import { processName, isAlive } from '../support/processes.js';
 import { REPO_ROOT } from '../support/serverProcess.js';
 
+/** The part of Worker.dump() these tests read (mediasoup 3.12 types it `any`). */
+interface WorkerDump {
+	routerIds: string[];
+}
+
 describe('worker: the mediasoup worker built from source', () => {
 	let worker: types.Worker;
 	let router: types.Router;
@@ -33,7 +38,7 @@ describe('worker: the mediasoup worker built from source', () => {
 		expect(processName(worker.pid)).to.equal('mediasoup-worker');
 		const usage = await worker.getResourceUsage();
 		expect(usage.ru_maxrss).to.be.greaterThan(0);
-		const dump = await worker.dump();
+		const dump = (await worker.dump()) as WorkerDump;
 		expect(dump.routerIds).to.include(router.id);
 	});
 
@@ -43,7 +48,7 @@ describe('worker: the mediasoup worker built from source', () => {
 		for (const mime of ['audio/opus', 'video/VP8', 'video/VP9', 'video/H264']) {
 			expect(mimeTypes).to.include(mime);
 		}
-		const h264Profiles = codecs.filter((c) => c.mimeType === 'video/H264').map((c) => c.parameters?.['profile-level-id']);
+		const h264Profiles = codecs.filter((c) => c.mimeType === 'video/H264').map((c) => (c.parameters as Record<string, unknown> | undefined)?.['profile-level-id']);
 		expect(h264Profiles).to.include.members(['42e01f', '4d0032', '640033']);
 		// Every video codec gets an RTX companion: retransmissions on lossy links.
 		expect(mimeTypes.filter((m) => m === 'video/rtx')).to.have.length(5);
@@ -77,7 +82,7 @@ describe('worker: the mediasoup worker built from source', () => {
 		scratch.close();
 		await routerClosed;
 		expect(transport.closed).to.equal(true);
-		expect((await worker.dump()).routerIds).to.not.include(scratch.id);
+		expect(((await worker.dump()) as WorkerDump).routerIds).to.not.include(scratch.id);
 	});
 
 	it('exits when closed', async () => {
