@@ -27,7 +27,7 @@ async function cruise(cwd: string, paths: string[]): Promise<Violation[]> {
 		({ stdout } = await run(DEPCRUISE, args, { cwd, maxBuffer: 64 * 1024 * 1024 }));
 	} catch (error) {
 		const failed = error as { stdout?: string; stderr?: string };
-		if (!failed.stdout) throw new Error(`dependency-cruiser failed: ${failed.stderr ?? String(error)}`);
+		if (!failed.stdout) throw new Error(`dependency-cruiser failed: ${failed.stderr ?? String(error)}`, { cause: error });
 		stdout = failed.stdout;
 	}
 	return (JSON.parse(stdout) as { summary: { violations: Violation[] } }).summary.violations;
