@@ -8,7 +8,7 @@
  *   composition   server/*.ts (SfuServer, services, main), server/tools/
  *   edge          http, signaling
  *   observers     metrics, audit
- *   domain        rooms, recording, ingest, cluster   (recording, ingest, cluster → rooms)
+ *   domain        rooms, recording, ingest, cluster   (recording, ingest → rooms; cluster → rooms, recording)
  *   base          media, auth
  *   ground        protocol, config, integrity, network, logger, context   (config → network, logger → context)
  *   shared data   worker-config/ (codecs, profiles; imports nothing of the server)
@@ -30,7 +30,8 @@ const WITHIN_LAYER = {
 	logger: ['context'],
 	recording: ['rooms'],
 	ingest: ['rooms'],
-	cluster: ['rooms'],
+	// The cluster implements the ports rooms/ and recording/ define for crossing nodes.
+	cluster: ['rooms', 'recording'],
 };
 
 const folder = (name) => `^server/${name}/`;

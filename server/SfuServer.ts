@@ -3,10 +3,11 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { openAuditTrail, type AuditTrail } from './audit/index.js';
 import type { TokenVerifier } from './auth/index.js';
-import { ClusterRooms, clusterPlacement, createNodeRegistry, createRedisClient, type NodeInfo, type NodeRegistry } from './cluster/index.js';
+import { ClusterRooms, clusterPlacement, createNodeRegistry, createRedisClient, RedisRoomState, type NodeInfo, type NodeRegistry } from './cluster/index.js';
 import type { ServerConfig } from './config/index.js';
 import { HttpServer, MetricsEndpoint, registerRoutes, type HealthReport, type Readiness } from './http/index.js';
 import type { IngestService } from './ingest/index.js';
@@ -15,7 +16,7 @@ import { assertWorkerBinary, checkUdpBuffers, type WorkerPool } from './media/in
 import { createMetrics, registerClusterMetrics, type SfuMetrics } from './metrics/index.js';
 import { PROTOCOL_VERSION } from './protocol/index.js';
 import type { RecordingService } from './recording/index.js';
-import { LocalRoomControl, type RoomCounts, type RoomPlacement, type RoomRegistry } from './rooms/index.js';
+import { LocalAdmissions, LocalRoomControl, type RoomCounts, type RoomPlacement, type RoomRegistry } from './rooms/index.js';
 import { createIngestService, createRecordingService, createRoomRegistry, createVerifier, createWorkerPool, iceServerSource, signingKeyFile } from './services.js';
 import { SignalingServer } from './signaling/index.js';
 
@@ -50,11 +51,13 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	#ingest: IngestService | null = null;
 	#registry: NodeRegistry | null = null;
 	#clusterRooms: ClusterRooms | null = null;
+	#roomState: RedisRoomState | null = null;
 	#audit: AuditTrail | null = null;
 	#metrics: SfuMetrics | null = null;
 	#metricsEndpoint: MetricsEndpoint | null = null;
 	#placement: RoomPlacement = { claim: async (_roomId, policy) => policy, release: () => undefined };
 	#closing: Promise<void> | null = null;
+	#draining: Promise<void> | null = null;
 
 	static async start(config: ServerConfig, rootLogger: Logger): Promise<SfuServer> {
 		configureLogging(rootLogger, config.log);
@@ -83,12 +86,17 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 
 		checkUdpBuffers(moduleLogger(rootLogger, 'media.udp'));
 		this.#pool = await createWorkerPool(config, rootLogger);
-		this.#rooms = createRoomRegistry(config, this.#pool, {
+		const clusterLogger = moduleLogger(rootLogger, 'cluster');
+		const spanning = config.cluster.redisUrl && config.cluster.secret && config.cluster.roomMode === 'span' ? { redisUrl: config.cluster.redisUrl, secret: config.cluster.secret } : null;
+		// Admissions and removals: shared by the nodes of a spanning cluster, else this node's.
+		const roomState = spanning ? new RedisRoomState({ redisUrl: spanning.redisUrl, nodeId: config.cluster.nodeId, logger: clusterLogger }) : null;
+		this.#roomState = roomState;
+		const placement: RoomPlacement = {
 			claim: (roomId, policy) => this.#placement.claim(roomId, policy),
 			release: (roomId) => this.#placement.release(roomId),
 			opened: async (room) => this.#clusterRooms?.attach(room),
-		}, rootLogger);
-		const clusterLogger = moduleLogger(rootLogger, 'cluster');
+		};
+		this.#rooms = createRoomRegistry(config, { pool: this.#pool, placement, admissions: roomState ?? new LocalAdmissions() }, rootLogger);
 		this.#registry = createNodeRegistry({
 			...(config.cluster.redisUrl ? { redisUrl: config.cluster.redisUrl } : {}),
 			heartbeatMs: config.cluster.heartbeatMs,
@@ -97,10 +105,11 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			logger: clusterLogger,
 		});
 		this.#placement = clusterPlacement(this.#registry, clusterLogger, { span: config.cluster.roomMode === 'span' });
-		if (config.cluster.redisUrl && config.cluster.secret && config.cluster.roomMode === 'span') {
+		if (spanning && roomState) {
 			this.#clusterRooms = new ClusterRooms({
-				redisUrl: config.cluster.redisUrl,
-				secret: config.cluster.secret,
+				redisUrl: spanning.redisUrl,
+				secret: spanning.secret,
+				state: roomState,
 				pipeIp: config.cluster.pipeIp,
 				...(config.cluster.pipeAnnouncedIp ? { pipeAnnouncedIp: config.cluster.pipeAnnouncedIp } : {}),
 				registry: this.#registry,
@@ -109,9 +118,11 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 				logger: moduleLogger(rootLogger, 'cluster.media'),
 			});
 		}
-		this.#recordings = createRecordingService(config, rootLogger);
+		this.#recordings = createRecordingService(config, rootLogger, this.#clusterRooms?.recordings);
+		if (this.#recordings) this.#clusterRooms?.recordings.serve(this.#recordings);
 		this.#ingest = createIngestService(config, rootLogger);
 
+		const control = this.#clusterRooms?.control ?? new LocalRoomControl();
 		const iceServers = iceServerSource(config, this.#logger);
 		const signaling = new SignalingServer(
 			{
@@ -122,7 +133,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 				defaultWaitingRoom: config.rooms.waitingRoom,
 				...(iceServers ? { iceServers } : {}),
 			},
-			{ rooms: this.#rooms, control: new LocalRoomControl(), recordings: this.#recordings, ingest: this.#ingest, verifier },
+			{ rooms: this.#rooms, control, recordings: this.#recordings, ingest: this.#ingest, verifier },
 			moduleLogger(rootLogger, 'signaling'),
 		);
 		this.#signaling = signaling;
@@ -135,6 +146,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			dataDir: path.resolve(config.dataDir),
 			signingKeyFile: signingKeyFile(config),
 			rooms: this.#rooms,
+			control,
 			recordings: this.#recordings,
 			signaling,
 			logger: moduleLogger(rootLogger, 'audit'),
@@ -250,6 +262,7 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 	readiness(): Readiness {
 		const reasons: string[] = [];
 		if (this.#closing) reasons.push('shutting_down');
+		else if (this.#draining) reasons.push('draining');
 		if (!this.#pool || this.#pool.workers.length === 0) reasons.push('no_workers');
 		if (this.#rooms && this.#rooms.counts().peers >= this.#config.cluster.maxPeers) reasons.push('over_capacity');
 		return { ready: reasons.length === 0, reasons };
@@ -287,6 +300,32 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		return this.#registry;
 	}
 
+	/** Whether this node drains before it stops: only in a cluster whose rooms span nodes (its clients can go elsewhere). */
+	get drains(): boolean {
+		return this.#clusterRooms !== null;
+	}
+
+	/**
+	 * A rolling update stops this node while the cluster goes on: `/readyz`
+	 * turns false and the cluster learns it at once (new rooms and sessions go
+	 * elsewhere), new sessions are refused, this node's clients are told to
+	 * reconnect (they land on other nodes, admitted patients stay admitted),
+	 * and participants of other nodes are never touched. Resolves once this
+	 * node's clients left, or after `timeoutMs`. Call close() next.
+	 */
+	drain(timeoutMs = this.#config.drainTimeoutMs): Promise<void> {
+		this.#draining ??= (async () => {
+			this.#logger.info({ connections: this.#signaling?.connections ?? 0, timeoutMs }, 'draining');
+			await this.#registry?.announce().catch(() => undefined);
+			this.#rooms?.drain();
+			this.#signaling?.drain();
+			const deadline = Date.now() + timeoutMs;
+			while ((this.#signaling?.connections ?? 0) > 0 && Date.now() < deadline) await sleep(100);
+			this.#logger.info({ connections: this.#signaling?.connections ?? 0 }, 'drained');
+		})();
+		return this.#draining;
+	}
+
 	/**
 	 * Tells every peer, stops taking requests, then closes media; resolves when
 	 * no worker process is left. Idempotent: later calls return the same promise.
@@ -300,7 +339,8 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			this.#rooms?.close();
 			await this.#signaling?.close();
 			await this.#http?.close();
-			this.#clusterRooms?.close();
+			await this.#clusterRooms?.close();
+			await this.#roomState?.close();
 			this.#metricsEndpoint?.close();
 			this.#metrics?.close();
 			await this.#registry?.close();

@@ -33,12 +33,16 @@ async function shutdown(reason: string, exitCode: number): Promise<void> {
 	if (stopping) return;
 	stopping = true;
 	logger.info({ reason }, 'shutting down');
+	// A node of a spanning cluster lets its clients move to other nodes first (SIGTERM: a rolling update).
+	const drains = server?.drains === true && reason === 'SIGTERM';
+	const limitMs = config.shutdownTimeoutMs + (drains ? config.drainTimeoutMs : 0);
 	const timer = setTimeout(() => {
-		logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
+		logger.error({ timeoutMs: limitMs }, 'shutdown timed out; exiting');
 		process.exit(1);
-	}, config.shutdownTimeoutMs);
+	}, limitMs);
 	timer.unref();
 	try {
+		if (drains) await server?.drain();
 		await server?.close();
 	} catch (error) {
 		logger.error({ err: error }, 'error during shutdown');

@@ -13,8 +13,8 @@ import { SigningKey } from './integrity/index.js';
 import { moduleLogger, type Logger } from './logger/index.js';
 import { WorkerPool } from './media/index.js';
 import { TurnCredentials, type IceServer } from './network/index.js';
-import { RecordingService, resolveFfmpeg, resolveFfprobe } from './recording/index.js';
-import { RoomRegistry, type RoomPlacement } from './rooms/index.js';
+import { RecordingService, resolveFfmpeg, resolveFfprobe, type RecordingCluster } from './recording/index.js';
+import { RoomRegistry, type RoomAdmissions, type RoomPlacement } from './rooms/index.js';
 
 /** The Ed25519 key file that signs recording manifests and audit checkpoints. */
 export function signingKeyFile(config: ServerConfig): string {
@@ -58,9 +58,9 @@ export function createWorkerPool(config: ServerConfig, rootLogger: Logger): Prom
 	);
 }
 
-export function createRoomRegistry(config: ServerConfig, pool: WorkerPool, placement: RoomPlacement, rootLogger: Logger): RoomRegistry {
+export function createRoomRegistry(config: ServerConfig, deps: { pool: WorkerPool; placement: RoomPlacement; admissions: RoomAdmissions }, rootLogger: Logger): RoomRegistry {
 	return new RoomRegistry(
-		pool,
+		deps,
 		{
 			media: { mediaCodecs: ROUTER_MEDIA_CODECS, consumerBudgetPerRouter: config.rooms.consumerBudgetPerRouter },
 			peerMedia: {
@@ -74,12 +74,11 @@ export function createRoomRegistry(config: ServerConfig, pool: WorkerPool, place
 			emptyRoomTimeoutMs: config.rooms.emptyRoomTimeoutMs,
 		},
 		moduleLogger(rootLogger, 'rooms'),
-		placement,
 	);
 }
 
 /** Recording needs ffmpeg; without it the node still serves calls and says why it cannot record. */
-export function createRecordingService(config: ServerConfig, rootLogger: Logger): RecordingService | null {
+export function createRecordingService(config: ServerConfig, rootLogger: Logger, cluster?: RecordingCluster): RecordingService | null {
 	const logger = moduleLogger(rootLogger, 'recording');
 	let ffmpeg: string;
 	try {
@@ -101,6 +100,7 @@ export function createRecordingService(config: ServerConfig, rootLogger: Logger)
 		requireConsentDefault: config.recording.requireConsent,
 		minFreeBytes: config.recording.minFreeMb * 1024 * 1024,
 		key,
+		...(cluster ? { cluster } : {}),
 		logger,
 	});
 }

@@ -69,6 +69,19 @@ export class Reconnection {
 		this.begin(ReconnectReason.SignalLost);
 	}
 
+	/**
+	 * The node is shutting down and said so (`serverDraining`): reconnect now,
+	 * through the same signaling address, to another node. The session goes on
+	 * there (a fresh join: transports, tracks and subscriptions are rebuilt).
+	 */
+	onServerDraining(): void {
+		const session = this.#host.session();
+		if (!session) return;
+		session.watchdog.suspended = true;
+		this.begin(ReconnectReason.ServerMoved);
+		session.signal.dropTransport();
+	}
+
 	/** The watchdog says media has been down for a while. */
 	onMediaLost(): void {
 		if (this.#host.state() === ConnectionState.Connected && this.#host.session()?.signal.connected) this.begin(ReconnectReason.MediaLost);

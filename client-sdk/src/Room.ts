@@ -537,6 +537,7 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			this.emit(RoomEvent.RoomClosed, reason);
 			this.#end(DisconnectReason.RoomClosed);
 		});
+		signal.onNotification('serverDraining', () => this.#reconnection.onServerDraining());
 		signal.onNotification('mutedByHost', ({ producerId }) => this.localParticipant.onMutedByHost(producerId));
 		signal.onNotification('activeSpeaker', ({ peerId }) => {
 			if (peerId === this.#activeSpeakerId) return;

@@ -26,6 +26,8 @@ export enum ReconnectReason {
 	SignalLost = 'signal_lost',
 	/** Signaling is up but media stopped flowing (ICE/DTLS disconnected or failed: a network switch, a VPN toggle, UDP blocked). */
 	MediaLost = 'media_lost',
+	/** The server node this client used is shutting down (a rolling update): the session moves to another node. */
+	ServerMoved = 'server_moved',
 }
 
 /**

@@ -38,6 +38,9 @@ export type SignalClientEvents = {
 
 type TypedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/** Wait before reconnecting after a node refused the session as unavailable (it is shutting down). */
+const UNAVAILABLE_RETRY_MS = 300;
+
 /**
  * The Socket.IO connection and the request/notification framing of protocol
  * v1. Knows nothing about rooms or media.
@@ -85,7 +88,17 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 			// While `active`, Socket.IO keeps retrying (network trouble); a refusal by
 			// the server's middleware (auth) deactivates the socket.
 			if (this.#closed || !this.#opened || this.#socket.active) return;
-			this.emit('reconnectRefused', connectError(err));
+			const error = connectError(err);
+			if (error.code === 'unavailable') {
+				// A node shutting down refuses new sessions: the next try goes through
+				// the signaling address again, to another node. The room gives up after
+				// its reconnect timeout, as for any other drop.
+				setTimeout(() => {
+					if (!this.#closed && !this.#socket.connected && !this.#socket.active) this.#socket.connect();
+				}, UNAVAILABLE_RETRY_MS);
+				return;
+			}
+			this.emit('reconnectRefused', error);
 		});
 	}
 

@@ -38,6 +38,7 @@ export type ErrorCode =
 	| 'cannot_consume'
 	| 'room_closed'
 	| 'room_full'
+	| 'removed'
 	| 'room_elsewhere'
 	| 'limit_exceeded'
 	| 'forbidden'

@@ -4,9 +4,9 @@ import { SigningKey } from '../integrity/index.js';
 import type { Logger } from '../logger/index.js';
 import type { SignalingEvents } from '../protocol/index.js';
 import type { RecordingService } from '../recording/index.js';
-import type { RoomRegistry } from '../rooms/index.js';
+import type { RoomControl, RoomRegistry } from '../rooms/index.js';
 import { AuditLog } from './AuditLog.js';
-import { auditRecordings, auditRooms, auditSignaling } from './auditSources.js';
+import { auditControl, auditRecordings, auditRooms, auditSignaling } from './auditSources.js';
 import { RetentionJob } from './RetentionJob.js';
 
 export interface AuditTrailDeps {
@@ -18,6 +18,8 @@ export interface AuditTrailDeps {
 	/** The node's Ed25519 key file (the one that signs recording manifests). */
 	signingKeyFile: string;
 	rooms: RoomRegistry;
+	/** Host actions across nodes: this node records those it asked another node to carry out. */
+	control: RoomControl;
 	recordings: RecordingService | null;
 	/** Signaling's observer (the signaling server's `observer`). */
 	signaling: { readonly observer: SignalingEvents };
@@ -54,7 +56,7 @@ export function openAuditTrail(deps: AuditTrailDeps): AuditTrail {
 			checkpointIntervalMs: deps.settings.checkpointIntervalMs,
 			logger: deps.logger,
 		});
-		detach.push(auditRooms(log, deps.rooms), auditSignaling(log, deps.signaling, deps.rooms, deps.recordings));
+		detach.push(auditRooms(log, deps.rooms), auditSignaling(log, deps.signaling, deps.recordings), auditControl(log, deps.control));
 		if (deps.recordings) detach.push(auditRecordings(log, deps.recordings));
 		deps.logger.info({ dir: log.dir, seq: log.head.seq }, 'audit trail open');
 	} else {

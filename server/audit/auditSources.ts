@@ -1,5 +1,5 @@
 import type { Recording, RecordingService } from '../recording/index.js';
-import type { Peer, Room, RoomRegistry } from '../rooms/index.js';
+import type { Peer, RemoteControlAction, Room, RoomControl, RoomRegistry } from '../rooms/index.js';
 import type { RequestOutcome, SignalingEvents } from '../protocol/index.js';
 import type { AuditParty } from './AuditEntry.js';
 import type { AuditLog } from './AuditLog.js';
@@ -23,14 +23,21 @@ function party(actor: Actor | undefined): AuditParty | null {
 }
 
 /**
- * Presence: joins and leaves (and, when a room closes with people inside,
- * their leaving with it), kicks, the host ending the room, pulled device
- * sources entering and leaving. Participants of other nodes are that node's
- * to record.
+ * Presence: the waiting room (waiting, admitted, denied), joins and leaves
+ * (and, when a room closes with people inside, their leaving with it), kicks,
+ * the host ending the room, pulled device sources entering and leaving.
+ * Participants of other nodes are that node's to record; an action a host
+ * here took on one of them is recorded by auditControl.
  */
 export function auditRooms(log: AuditLog, rooms: RoomRegistry): () => void {
 	const onOpen = (room: Room): void => {
 		const present = new Map<string, AuditParty>();
+		room.observer.on('peerwaiting', (peer) => log.record({ type: 'peer.waiting', actor: partyOf(peer), room: room.id }));
+		room.observer.on('peerwaitend', (peer, outcome) => {
+			if (outcome === 'left') return;
+			const by = party(currentActor());
+			log.record({ type: outcome === 'admitted' ? 'peer.admitted' : 'peer.denied', actor: by, target: partyOf(peer), room: room.id, ...(by ? {} : { data: { by: 'system' } }) });
+		});
 		room.observer.on('peerjoined', (peer) => {
 			if (peer.remote) return;
 			const who = partyOf(peer);
@@ -89,17 +96,12 @@ export function auditRecordings(log: AuditLog, recordings: RecordingService): ()
 	};
 }
 
-const WAITING_REMEMBERED = 10_000;
-
 /**
- * From signaling's request outcomes: the waiting room (waiting, admitted,
- * denied), consent, push ingest endpoints, and every forbidden request; from
- * its refusals, every handshake turned away (bad, expired or missing token).
+ * From signaling's request outcomes: consent, push ingest endpoints, and every
+ * forbidden request; from its refusals, every handshake turned away (bad,
+ * expired or missing token).
  */
-export function auditSignaling(log: AuditLog, signaling: { readonly observer: SignalingEvents }, rooms: RoomRegistry, recordings: RecordingService | null): () => void {
-	/** Waiting peers by id: a denied one is gone from the room before the outcome arrives. */
-	const waiting = new Map<string, AuditParty>();
-
+export function auditSignaling(log: AuditLog, signaling: { readonly observer: SignalingEvents }, recordings: RecordingService | null): () => void {
 	const onRequest = (outcome: RequestOutcome): void => {
 		const { actor: asker, method, code } = outcome;
 		if (!asker) return;
@@ -114,28 +116,8 @@ export function auditSignaling(log: AuditLog, signaling: { readonly observer: Si
 			return;
 		}
 		if (code !== null) return;
-		const params = (outcome.params ?? {}) as { peerId?: unknown; consent?: unknown };
-		const targetId = typeof params.peerId === 'string' ? params.peerId : undefined;
+		const params = (outcome.params ?? {}) as { consent?: unknown };
 		switch (method) {
-			case 'join': {
-				const peer = asker.peerId ? rooms.get(room)?.peers().find((p) => p.id === asker.peerId) : undefined;
-				if (peer?.state === 'waiting' && !waiting.has(peer.id)) {
-					waiting.set(peer.id, partyOf(peer));
-					if (waiting.size > WAITING_REMEMBERED) waiting.delete(waiting.keys().next().value!);
-					log.record({ type: 'peer.waiting', actor, room });
-				} else if (peer) {
-					waiting.delete(peer.id);
-				}
-				break;
-			}
-			case 'admit':
-			case 'deny': {
-				const peer = targetId ? rooms.get(room)?.peers().find((p) => p.id === targetId) : undefined;
-				const target = peer ? partyOf(peer) : targetId ? (waiting.get(targetId) ?? { sub: 'unknown', role: 'unknown', peerId: targetId }) : undefined;
-				if (method === 'deny' && targetId) waiting.delete(targetId);
-				log.record({ type: method === 'admit' ? 'peer.admitted' : 'peer.denied', actor, ...(target ? { target } : {}), room });
-				break;
-			}
 			case 'setRecordingConsent': {
 				const recordingId = recordings?.activeFor(room)?.id;
 				log.record({ type: 'recording.consent', actor, room, ...(recordingId ? { recordingId } : {}), data: { consent: params.consent === true } });
@@ -156,4 +138,20 @@ export function auditSignaling(log: AuditLog, signaling: { readonly observer: Si
 		signaling.observer.off('request', onRequest);
 		signaling.observer.off('refused', onRefused);
 	};
+}
+
+const REMOTE_ACTION_TYPES = { admit: 'peer.admitted', deny: 'peer.denied', remove: 'peer.kicked' } as const;
+
+/**
+ * Host actions this node carried to another node (the participant is
+ * connected there): recorded here by the acting host, with the node that
+ * executed them; that node records them too, on its own trail.
+ */
+export function auditControl(log: AuditLog, control: { readonly observer: RoomControl['observer'] }): () => void {
+	const onAction = (action: RemoteControlAction): void => {
+		const target: AuditParty = { sub: action.target.sub, role: action.target.role, peerId: action.target.peerId };
+		log.record({ type: REMOTE_ACTION_TYPES[action.action], actor: party(currentActor()), target, room: action.roomId, data: { executedOn: action.executedOn } });
+	};
+	control.observer.on('remoteaction', onAction);
+	return () => control.observer.off('remoteaction', onAction);
 }

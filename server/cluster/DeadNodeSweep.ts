@@ -2,6 +2,8 @@ import type { Logger } from '../logger/index.js';
 import type { RoomRegistry } from '../rooms/index.js';
 import type { NodePipes } from './NodePipes.js';
 import type { NodeRegistry } from './NodeRegistry.js';
+import type { ClusterRecordings } from './ClusterRecordings.js';
+import type { RedisRoomState } from './RedisRoomState.js';
 import type { RoomRoster } from './RoomRoster.js';
 
 export interface DeadNodeSweepOptions {
@@ -9,6 +11,8 @@ export interface DeadNodeSweepOptions {
 	rooms: RoomRegistry;
 	roster: RoomRoster;
 	pipes: NodePipes;
+	state: RedisRoomState;
+	recordings: ClusterRecordings;
 	/** Period of the sweep. Default 2000 ms. */
 	intervalMs?: number;
 	logger: Logger;
@@ -37,15 +41,19 @@ export class DeadNodeSweep {
 			return; // Redis down: nothing can be concluded.
 		}
 		for (const room of this.#options.rooms.rooms()) {
+			const dead = new Set<string>();
 			for (const peer of room.peers()) {
 				if (peer.remote && !live.has(peer.remote.nodeId)) {
 					this.#options.logger.info({ roomId: room.id, peerId: peer.id, nodeId: peer.remote.nodeId }, 'participant of a dead node removed');
-					room.mirrors.remove(peer.id, 'disconnected');
+					dead.add(peer.remote.nodeId);
+					void room.mirrors.remove(peer.id, 'disconnected');
 					this.#options.roster.forget(room.id, peer.id);
 				}
 			}
+			for (const nodeId of dead) void this.#options.state.dropNode(room.id, nodeId);
 		}
 		this.#options.pipes.closeOutboundExcept(live);
+		await this.#options.recordings.forgetDeadRecorders(live);
 	}
 
 	close(): void {

@@ -16,6 +16,8 @@ export class LocalNodeRegistry extends EventEmitter<NodeRegistryEvents> implemen
 
 	async start(): Promise<void> {}
 
+	async announce(): Promise<void> {}
+
 	async nodes(): Promise<NodeInfo[]> {
 		return [this.#self()];
 	}

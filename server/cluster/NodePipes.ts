@@ -1,9 +1,9 @@
 import type { types } from 'mediasoup';
 import { z } from 'zod';
 import type { Logger } from '../logger/index.js';
-import type { PeerConsumer, PeerProducer, ProducerAppData } from '../media/index.js';
+import type { PeerProducer, ProducerAppData } from '../media/index.js';
 import { IdSchema, RoomIdSchema, SfuError } from '../protocol/index.js';
-import type { Peer, RemoteMedia, Room, RoomRegistry } from '../rooms/index.js';
+import type { Peer, Room, RoomRegistry } from '../rooms/index.js';
 import { callNode } from './nodeCalls.js';
 import type { NodeRegistry } from './NodeRegistry.js';
 
@@ -53,7 +53,7 @@ interface OutboundPipe {
  * last local consumer has been gone for the linger time. The other node opens
  * its half when asked by a signed call (`openOutbound`, served by http/).
  */
-export class NodePipes implements RemoteMedia {
+export class NodePipes {
 	readonly #options: NodePipesOptions;
 	readonly #logger: Logger;
 	readonly #pipesIn = new Map<string, Promise<PeerProducer>>();
@@ -79,7 +79,8 @@ export class NodePipes implements RemoteMedia {
 		return pipe;
 	}
 
-	consumerOpened(producerId: string, consumer: PeerConsumer): void {
+	/** A local consumer of a piped producer opened (a participant's, or a recorder's): the pipe stays while any is open. */
+	consumerOpened(producerId: string, consumer: { readonly observer: { once(event: 'close', listener: () => void): unknown } }): void {
 		this.#consumersOf.set(producerId, (this.#consumersOf.get(producerId) ?? 0) + 1);
 		const timer = this.#lingerTimers.get(producerId);
 		if (timer) clearTimeout(timer);

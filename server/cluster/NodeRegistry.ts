@@ -44,6 +44,8 @@ export interface NodeRegistry extends EventEmitter<NodeRegistryEvents> {
 	readonly nodeId: string;
 	/** Starts heartbeating this node's record. */
 	start(): Promise<void>;
+	/** Writes this node's record now (its readiness changed: a drain began). */
+	announce(): Promise<void>;
 	/** Live nodes (heartbeat within the TTL), this one included. */
 	nodes(): Promise<NodeInfo[]>;
 	/**

@@ -88,6 +88,10 @@ export class RedisNodeRegistry extends EventEmitter<NodeRegistryEvents> implemen
 		this.#timer = setInterval(() => void this.#heartbeat(), this.#options.heartbeatMs);
 	}
 
+	async announce(): Promise<void> {
+		await this.#heartbeat();
+	}
+
 	async nodes(): Promise<NodeInfo[]> {
 		return this.#guard(async () => {
 			const keys: string[] = [];

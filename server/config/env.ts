@@ -92,6 +92,7 @@ export const ENV_SETTINGS: Readonly<Record<string, EnvSetting>> = {
 	AUDIT_RETENTION_DAYS: { path: ['retention', 'auditDays'], type: 'integer', description: 'days audit files are kept after their last entry (0 = forever)' },
 	RETENTION_INTERVAL_MS: { path: ['retention', 'intervalMs'], type: 'integer', description: 'how often the retention job runs' },
 	SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], type: 'integer', description: 'upper bound of a graceful shutdown' },
+	DRAIN_TIMEOUT_MS: { path: ['drainTimeoutMs'], type: 'integer', description: 'in a spanning cluster, how long SIGTERM waits for clients to move to other nodes' },
 };
 
 /** The environment variable naming the optional JSON configuration file. */

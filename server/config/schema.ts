@@ -306,6 +306,12 @@ export const ServerConfigSchema = z
 			.prefault({}),
 		/** How long a graceful shutdown may take before the process exits anyway. Default 10000 ms. */
 		shutdownTimeoutMs: z.number().int().min(100).max(120000).default(10000),
+		/**
+		 * In a spanning cluster, SIGTERM drains first: clients are told to reconnect
+		 * (to other nodes), and the node waits this long at most for them to go
+		 * before shutting down. Default 20000 ms.
+		 */
+		drainTimeoutMs: z.number().int().min(0).max(600_000).default(20_000),
 	})
 	.strict();
 

@@ -47,7 +47,7 @@ export function registerRecordingRoutes(app: FastifyInstance, deps: RecordingRou
 			if (!mayManage(claims, roomId)) throw new SfuError('forbidden', 'only the room’s host or an admin may record');
 			const room = rooms.get(roomId);
 			if (!room || room.closed) throw new SfuError('not_found', 'no such room on this node');
-			const recording = recordings.start(room, body?.requireConsent !== undefined ? { requireConsent: body.requireConsent } : {});
+			const recording = await recordings.start(room, body?.requireConsent !== undefined ? { requireConsent: body.requireConsent } : {});
 			return reply.code(201).send({ recordingId: recording.id });
 		}),
 	);

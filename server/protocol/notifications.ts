@@ -41,6 +41,13 @@ export interface NotificationMap {
 		error?: { code: string; message: string };
 	};
 	roomClosed: { reason: 'ended_by_host' | 'server_shutdown' | 'closed' };
+	/**
+	 * To everyone connected to a node that is shutting down (a rolling update):
+	 * reconnect now through the signaling address. The session continues on
+	 * another node (a fresh join: admitted patients are not parked again); the
+	 * socket is dropped shortly after.
+	 */
+	serverDraining: Record<string, never>;
 	/** To everyone: a pulled device source changed state. */
 	ingestState: {
 		ingestId: string;

@@ -42,6 +42,8 @@ export const ERROR_CODES = [
 	'cannot_consume',
 	'room_closed',
 	'room_full',
+	/** The host removed this user from the room: it may not join it again while the room lasts. */
+	'removed',
 	/** The room lives on another node of the cluster: reconnect to `redirectUrl`. */
 	'room_elsewhere',
 	'limit_exceeded',

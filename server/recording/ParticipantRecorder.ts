@@ -22,6 +22,8 @@ export interface ParticipantRecorderOptions {
 export interface RecordedSource {
 	producer: PeerProducer;
 	router: types.Router;
+	/** Told of the recorder's consumer (a piped producer stays open while it lives). */
+	onConsumer?: (consumer: types.Consumer) => void;
 }
 
 export type ParticipantRecorderEvents = {
@@ -129,6 +131,7 @@ export class ParticipantRecorder extends EventEmitter<ParticipantRecorderEvents>
 			.filter((c) => c.kind === producer.kind && c.mimeType.toLowerCase() === producer.rtpParameters.codecs[0]!.mimeType.toLowerCase())
 			.map((c) => ({ ...c, rtcpFeedback: [] }));
 		const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: { codecs, headerExtensions: [] }, paused: true });
+		source.onConsumer?.(consumer);
 		return { producer, transport, consumer, port };
 	}
 

@@ -9,7 +9,7 @@ import type { Peer, Room } from '../rooms/index.js';
 import type { NotificationMap } from '../protocol/index.js';
 import type { SegmentFile } from './FfmpegRun.js';
 import { ManifestWriter, type ManifestDocument } from './Manifest.js';
-import { ParticipantRecorder } from './ParticipantRecorder.js';
+import { ParticipantRecorder, type RecordedSource } from './ParticipantRecorder.js';
 import type { RecordingPorts } from './ports.js';
 
 const execFileAsync = promisify(execFile);
@@ -25,6 +25,8 @@ export interface RecordingOptions {
 	ffprobe: string;
 	ports: RecordingPorts;
 	key: SigningKey;
+	/** In a cluster: every state change also goes to the room's other nodes (and late joiners there). */
+	publish?: (state: NotificationMap['recordingState']) => void;
 	logger: Logger;
 }
 
@@ -46,10 +48,12 @@ export class Recording extends EventEmitter<RecordingEvents> {
 	readonly id: string;
 	readonly roomId: string;
 	readonly consentRequired: boolean;
+	readonly room: Room;
 	readonly #options: RecordingOptions;
 	readonly #logger: Logger;
 	readonly #manifest: ManifestWriter;
 	readonly #recorders = new Map<string, ParticipantRecorder>();
+	/** Consents by `sub`: a person consents, whichever connection (or node) they come back through. */
 	readonly #consents = new Set<string>();
 	readonly #roomListeners: [string, (...args: never[]) => void][] = [];
 	/** Manifest appends happen in order, one at a time. */
@@ -61,18 +65,21 @@ export class Recording extends EventEmitter<RecordingEvents> {
 		super();
 		this.id = options.id;
 		this.roomId = options.room.id;
+		this.room = options.room;
 		this.consentRequired = options.consentRequired;
 		this.#options = options;
 		this.#logger = options.logger;
 		mkdirSync(options.dir, { recursive: true });
 		this.#manifest = new ManifestWriter(options.dir, { recordingId: this.id, roomId: this.roomId, consentRequired: this.consentRequired, segmentSeconds: options.segmentSeconds }, options.key);
 		const room = options.room;
-		const follow = <E extends 'producernew' | 'producerclose' | 'peerleft'>(event: E, listener: (peer: Peer) => void): void => {
+		const follow = <E extends 'producernew' | 'producerclose' | 'mirrorupdate' | 'peerleft'>(event: E, listener: (peer: Peer) => void): void => {
 			room.observer.on(event, listener as never);
 			this.#roomListeners.push([event, listener]);
 		};
 		follow('producernew', (peer) => this.#syncPeer(peer));
 		follow('producerclose', (peer) => this.#syncPeer(peer));
+		// Participants of other nodes: their tracks are piped here and recorded alike.
+		follow('mirrorupdate', (peer) => this.#syncPeer(peer));
 		follow('peerleft', (peer) => void this.#dropPeer(peer.id));
 		room.observer.once('close', () => void this.stop());
 		for (const peer of room.peers()) this.#syncPeer(peer);
@@ -99,8 +106,8 @@ export class Recording extends EventEmitter<RecordingEvents> {
 
 	/** A participant gives or withdraws consent; withdrawing stops recording their tracks now. */
 	setConsent(peer: Peer, consent: boolean): void {
-		if (consent) this.#consents.add(peer.id);
-		else this.#consents.delete(peer.id);
+		if (consent) this.#consents.add(peer.identity.sub);
+		else this.#consents.delete(peer.identity.sub);
 		if (!consent && this.#recorders.has(peer.id)) {
 			const now = new Date().toISOString();
 			void this.#dropPeer(peer.id).then(() =>
@@ -131,8 +138,35 @@ export class Recording extends EventEmitter<RecordingEvents> {
 
 	#syncPeer(peer: Peer): void {
 		if (!this.active || peer.state === 'closed' || !peer.hasMedia) return;
-		const allowed = !this.consentRequired || this.#consents.has(peer.id);
-		const sources = allowed ? [...peer.media.producers.values()].map((producer) => ({ producer, router: peer.media.home.router })) : [];
+		const allowed = !this.consentRequired || this.#consents.has(peer.identity.sub);
+		if (peer.remote) {
+			void this.#syncRemotePeer(peer, allowed);
+			return;
+		}
+		this.#record(peer, allowed ? [...peer.media.producers.values()].map((producer) => ({ producer, router: peer.media.home.router })) : []);
+	}
+
+	/** A participant of another node: its producers are piped here first (kept open while recorded). */
+	async #syncRemotePeer(peer: Peer, allowed: boolean): Promise<void> {
+		const ids = allowed ? [...peer.remoteProducers.keys()] : [];
+		const piped = await Promise.all(
+			ids.map((id) =>
+				this.room.pipeIn(peer, id).catch((error: Error) => {
+					this.#logger.warn({ err: error, participantId: peer.id }, 'cannot pipe a participant of another node for recording');
+					return null;
+				}),
+			),
+		);
+		if (!this.active || peer.state === 'closed') return;
+		const sources: RecordedSource[] = [];
+		for (const producer of piped) {
+			if (!producer || producer.closed) continue;
+			sources.push({ producer, router: peer.media.home.router, onConsumer: (consumer) => this.room.link?.consumerOpened(producer.id, consumer) });
+		}
+		this.#record(peer, sources);
+	}
+
+	#record(peer: Peer, sources: RecordedSource[]): void {
 		let recorder = this.#recorders.get(peer.id);
 		if (sources.length === 0) {
 			if (recorder) void this.#dropPeer(peer.id);
@@ -214,7 +248,8 @@ export class Recording extends EventEmitter<RecordingEvents> {
 			recordedPeerIds: this.active ? this.recordedPeerIds : [],
 			...(this.#error ? { error: this.#error } : {}),
 		};
-		if (!this.#options.room.closed) this.#options.room.broadcast('recordingState', state);
+		if (!this.#options.room.closed) this.#options.room.broadcastEverywhere('recordingState', state);
+		this.#options.publish?.(state);
 		this.emit('statechange', state);
 	}
 }

@@ -11,6 +11,7 @@ import { isOnLegalHold } from './legalHold.js';
 import { MANIFEST_FILE, type ManifestDocument } from './Manifest.js';
 import { RecordingPorts } from './ports.js';
 import { Recording } from './Recording.js';
+import type { RecordingCluster, RecordingState } from './RecordingCluster.js';
 
 export interface RecordingServiceOptions {
 	/** Where recordings live: one folder per recording. */
@@ -26,6 +27,8 @@ export interface RecordingServiceOptions {
 	/** Free bytes the disk must keep; below it recordings stop with `disk_full`. */
 	minFreeBytes: number;
 	key: SigningKey;
+	/** The cluster's side of recordings (absent on a single node). */
+	cluster?: RecordingCluster;
 	logger: Logger;
 }
 
@@ -85,14 +88,23 @@ export class RecordingService {
 		return [...this.#active.values()];
 	}
 
-	/** Starts recording a room (the caller checked the host's permission). */
-	start(room: Room, options: { requireConsent?: boolean } = {}): Recording {
+	/**
+	 * Starts recording a room on this node (the caller checked the host's
+	 * permission); in a cluster the room must not be recorded by another node.
+	 */
+	async start(room: Room, options: { requireConsent?: boolean } = {}): Promise<Recording> {
 		if (this.#closed) throw new SfuError('unavailable', 'the server is shutting down');
 		if (room.closed) throw new SfuError('room_closed', 'the room has closed');
 		if (this.#active.has(room.id)) throw new SfuError('invalid_state', 'this room is already being recorded');
 		this.#assertWritable();
 		if (this.#freeBytes() < this.#options.minFreeBytes) throw new SfuError('unavailable', 'the recordings disk is nearly full');
 		const id = randomUUID();
+		const cluster = this.#options.cluster;
+		await cluster?.claim(room.id, id);
+		if (this.#closed || room.closed || this.#active.has(room.id)) {
+			await cluster?.release(room.id, id);
+			throw new SfuError(room.closed ? 'room_closed' : 'invalid_state', room.closed ? 'the room has closed' : 'this room is already being recorded');
+		}
 		const recording = new Recording({
 			id,
 			room,
@@ -103,6 +115,7 @@ export class RecordingService {
 			ffprobe: this.#options.ffprobe,
 			ports: this.#ports,
 			key: this.#options.key,
+			...(cluster ? { publish: (state: RecordingState) => cluster.publish(room.id, state) } : {}),
 			logger: this.#options.logger.child({ recordingId: id, roomId: room.id }),
 		});
 		this.#active.set(room.id, recording);
@@ -116,6 +129,7 @@ export class RecordingService {
 			room.observer.off('peerjoined', greet);
 			room.observer.off('peerresumed', greet);
 			if (this.#active.get(room.id) === recording) this.#active.delete(room.id);
+			void cluster?.release(room.id, id).catch(() => undefined);
 			if (this.#active.size === 0 && this.#diskTimer) {
 				clearInterval(this.#diskTimer);
 				this.#diskTimer = null;
@@ -129,12 +143,45 @@ export class RecordingService {
 		return recording;
 	}
 
-	/** Stops the room's active recording. */
-	async stop(roomId: string): Promise<Recording> {
+	/** Stops the room's active recording, on this node or (in a cluster) on the node that records it. */
+	async stop(roomId: string): Promise<{ recordingId: string }> {
 		const recording = this.#active.get(roomId);
-		if (!recording) throw new SfuError('invalid_state', 'this room is not being recorded');
-		await recording.stop();
-		return recording;
+		if (recording) {
+			await recording.stop();
+			return { recordingId: recording.id };
+		}
+		if (this.#options.cluster && (await this.#options.cluster.remoteState(roomId))?.state.active) return this.#options.cluster.stop(roomId);
+		throw new SfuError('invalid_state', 'this room is not being recorded');
+	}
+
+	/**
+	 * A participant gives or withdraws consent to the room's recording, on this
+	 * node or on the node that records the room.
+	 */
+	async setConsent(room: Room, peer: Peer, consent: boolean): Promise<{ recordingId: string }> {
+		const recording = this.#active.get(room.id);
+		if (recording) {
+			recording.setConsent(peer, consent);
+			return { recordingId: recording.id };
+		}
+		const cluster = this.#options.cluster;
+		const remote = cluster ? await cluster.remoteState(room.id) : null;
+		if (!cluster || !remote?.state.active) throw new SfuError('invalid_state', 'this room is not being recorded');
+		await cluster.setConsent(room.id, peer.id, consent);
+		return { recordingId: remote.state.recordingId };
+	}
+
+	/**
+	 * A participant of another node answered this node's recording (the
+	 * cluster carried it here): the participant is one of the room's mirrors.
+	 */
+	setRemoteConsent(roomId: string, peerId: string, consent: boolean): void {
+		const recording = this.#active.get(roomId);
+		if (!recording) throw new SfuError('invalid_state', 'this room is not being recorded here');
+		const room = recording.room;
+		const peer = room.peers().find((p) => p.id === peerId);
+		if (!peer) throw new SfuError('not_found', 'no such participant in this room');
+		recording.setConsent(peer, consent);
 	}
 
 	/** Stops by recording id (REST). */

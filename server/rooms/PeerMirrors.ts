@@ -14,29 +14,97 @@ export interface MirrorHost {
 	/** Media for a mirror: its piped producers land on a router of this room. */
 	createMedia(peer: Peer): Promise<PeerMedia>;
 	broadcast<N extends NotificationName>(name: N, data: NotificationMap[N], except?: Peer): void;
+	/** The waiting list changed: hosts of this node are told. */
+	waitingChanged(): void;
+	/** A mirror appeared or changed (recordings follow it). */
+	updated(peer: Peer): void;
 	remove(peer: Peer, reason: CloseReason): void;
+}
+
+/** How another node describes one of its participants (the cluster roster). */
+export interface MirrorEntry {
+	/** The node the participant is connected to. */
+	nodeId: string;
+	/** The token's opaque `sub` (audit, admissions); never sent to clients. */
+	sub: string;
+	/** Waiting for a host (listed to hosts only), or in the room. */
+	state: 'waiting' | 'joined';
+	peer: PeerInfo;
 }
 
 /**
  * Participants of a room connected to other nodes of the cluster, as this
- * node sees them: a Peer each, with no connection, whose producers are known
- * from the cluster roster and piped here only when a local peer consumes
- * them. Local peers are told of mirrors as of anyone else.
+ * node sees them: a Peer each, with no connection. A waiting one is listed to
+ * this node's hosts; a joined one has media whose producers are known from
+ * the cluster roster and piped here only when a local peer consumes them.
+ * Local peers are told of mirrors as of anyone else.
  */
 export class PeerMirrors {
 	readonly #host: MirrorHost;
-	/** Mirrors being created (their media opens a router asynchronously). */
-	readonly #creating = new Map<string, Promise<Peer>>();
+	/** Mirrors being created or given media (a router opens asynchronously), by peer id. */
+	readonly #pending = new Map<string, Promise<void>>();
 
 	constructor(host: MirrorHost) {
 		this.#host = host;
 	}
 
-	/** A participant of another node appears, or changed (its producers, paused or not). */
-	async upsert(info: PeerInfo, nodeId: string): Promise<void> {
-		const existing = this.#host.get(info.id);
-		if (existing && !existing.remote) return;
-		const peer = existing ?? (await this.#create(info, nodeId));
+	/** A participant of another node appears, or changed (admitted, its producers, paused or not). */
+	upsert(entry: MirrorEntry): Promise<void> {
+		return this.#enqueue(entry.peer.id, () => this.#apply(entry));
+	}
+
+	/** A participant of another node left (or stopped waiting). */
+	remove(peerId: string, reason: CloseReason): Promise<void> {
+		return this.#enqueue(peerId, async () => {
+			const peer = this.#host.get(peerId);
+			if (peer?.remote) this.#host.remove(peer, reason);
+		});
+	}
+
+	/** Changes to one participant apply in arrival order: its media opens asynchronously. */
+	#enqueue(peerId: string, task: () => Promise<void>): Promise<void> {
+		const next = (this.#pending.get(peerId) ?? Promise.resolve()).then(task);
+		const settled = next.catch(() => undefined);
+		this.#pending.set(peerId, settled);
+		void settled.then(() => {
+			if (this.#pending.get(peerId) === settled) this.#pending.delete(peerId);
+		});
+		return next;
+	}
+
+	/** Media for a mirror, unless the mirror closed while its router opened. */
+	async #attachMedia(peer: Peer): Promise<boolean> {
+		const media = await this.#host.createMedia(peer);
+		if (peer.state === 'closed') {
+			media.close();
+			return false;
+		}
+		peer.attachMedia(media);
+		return true;
+	}
+
+	async #apply(entry: MirrorEntry): Promise<void> {
+		const { peer: info, nodeId } = entry;
+		let peer = this.#host.get(info.id);
+		if (peer && !peer.remote) return;
+		if (!peer) {
+			peer = new Peer({ sub: entry.sub, role: info.role, displayName: info.displayName }, NO_CHANNEL, entry.state === 'waiting' ? 'waiting' : 'joined', { id: info.id, remote: { nodeId } });
+			if (entry.state === 'waiting') {
+				this.#host.add(peer);
+				this.#host.waitingChanged();
+				return;
+			}
+			if (!(await this.#attachMedia(peer))) return;
+			this.#host.add(peer);
+			if (peer.state === 'closed') return;
+			this.#host.broadcast('peerJoined', { peer: { ...info, producers: [] } }, peer);
+		} else if (peer.state === 'waiting') {
+			if (entry.state === 'waiting') return;
+			// Admitted on its node and joined there.
+			if (!(await this.#attachMedia(peer))) return;
+			this.#host.waitingChanged();
+			this.#host.broadcast('peerJoined', { peer: { ...info, producers: [] } }, peer);
+		}
 		if (peer.state === 'closed') return;
 		const known = new Set(info.producers.map((p) => p.id));
 		for (const old of [...peer.remoteProducers.values()]) {
@@ -53,27 +121,7 @@ export class PeerMirrors {
 				this.#host.broadcast(producer.paused ? 'producerPaused' : 'producerResumed', { producerId: producer.id, peerId: peer.id }, peer);
 			}
 		}
-	}
-
-	/** A participant of another node left. */
-	remove(peerId: string, reason: CloseReason): void {
-		const peer = this.#host.get(peerId);
-		if (peer?.remote) this.#host.remove(peer, reason);
-	}
-
-	#create(info: PeerInfo, nodeId: string): Promise<Peer> {
-		let creating = this.#creating.get(info.id);
-		if (!creating) {
-			creating = (async () => {
-				const peer = new Peer({ sub: `remote:${info.id}`, role: info.role, displayName: info.displayName }, NO_CHANNEL, 'joined', { id: info.id, remote: { nodeId } });
-				peer.attachMedia(await this.#host.createMedia(peer));
-				this.#host.add(peer);
-				this.#host.broadcast('peerJoined', { peer: { ...info, producers: [] } }, peer);
-				return peer;
-			})().finally(() => this.#creating.delete(info.id));
-			this.#creating.set(info.id, creating);
-		}
-		return creating;
+		this.#host.updated(peer);
 	}
 
 	#producerGone(peer: Peer, producerId: string): void {

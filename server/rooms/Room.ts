@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import { SfuError, type CloseReason, type JoinResponse, type NotificationMap, type NotificationName, type RoomInfo } from '../protocol/index.js';
+import { SfuError, type CloseReason, type JoinResponse, type NotificationMap, type NotificationName, type RoomInfo, type Source } from '../protocol/index.js';
 import { PeerMedia, RoomMedia, type PeerConsumer, type PeerMediaOptions, type PeerProducer, type RoomMediaOptions, type WorkerPool } from '../media/index.js';
 import type { Logger } from '../logger/index.js';
 import { Audience } from './Audience.js';
 import { joinedResponse, waitingResponse } from './joinResponse.js';
 import { Peer, producerInfo, type PeerChannel, type PeerIdentity } from './Peer.js';
 import { PeerMirrors } from './PeerMirrors.js';
+import type { RoomAdmissions } from './RoomAdmissions.js';
 import { WaitingRoom } from './WaitingRoom.js';
 
 export interface RoomPolicy {
@@ -37,6 +38,12 @@ export type RoomEvents = {
 /** Events for whoever follows the room without owning it: recordings, the cluster, audit, metrics. */
 export type RoomObserverEvents = {
 	close: [reason: RoomCloseReason];
+	/** A local peer was parked in the waiting room. */
+	peerwaiting: [peer: Peer];
+	/** A local waiting peer stopped waiting: admitted (it joins next), turned away, or gone. */
+	peerwaitend: [peer: Peer, outcome: 'admitted' | 'denied' | 'left'];
+	/** A participant of another node appeared or changed (its producers, paused or not). */
+	mirrorupdate: [peer: Peer];
 	/** A peer entered (admitted); recorders and metrics follow these. */
 	peerjoined: [peer: Peer];
 	/** A peer came back within its grace period (it may have missed notifications). */
@@ -48,12 +55,14 @@ export type RoomObserverEvents = {
 	producerresume: [peer: Peer, producer: PeerProducer];
 };
 
-/** How a room gets media of participants on other nodes (the cluster implements it). */
-export interface RemoteMedia {
+/** How a room reaches the other nodes hosting it (the cluster implements it). */
+export interface RoomLink {
 	/** Pipes a remote peer's producer to this node; resolves with the local pipe producer. */
 	pipeIn(room: Room, owner: Peer, producerId: string): Promise<PeerProducer>;
 	/** A local consumer of a piped producer opened: pipes close when their last consumer does. */
-	consumerOpened(producerId: string, consumer: PeerConsumer): void;
+	consumerOpened(producerId: string, consumer: { readonly observer: { once(event: 'close', listener: () => void): unknown } }): void;
+	/** Sends a notification to the room's participants on every other node. */
+	broadcast<N extends NotificationName>(room: Room, name: N, data: NotificationMap[N]): void;
 }
 
 export interface JoinRequest {
@@ -74,30 +83,35 @@ export class Room extends EventEmitter<RoomEvents> {
 	readonly observer = new EventEmitter<RoomObserverEvents>();
 	/** Participants connected to other nodes of the cluster. */
 	readonly mirrors: PeerMirrors;
-	/** Set by the cluster: brings remote peers' producers here on demand. */
-	remoteMedia: RemoteMedia | null = null;
+	/** Set by the cluster: reaches the room's other nodes (remote media, room-wide notifications). */
+	link: RoomLink | null = null;
 	readonly #media: RoomMedia;
 	readonly #options: RoomOptions;
 	readonly #logger: Logger;
+	readonly #admissions: RoomAdmissions;
 	readonly #peers = new Map<string, Peer>();
 	readonly #waitingRoom: WaitingRoom;
 	readonly #audience: Audience;
 	#emptyTimer: NodeJS.Timeout | null = null;
+	/** The waiting peer a host is turning away right now (its leaving is a denial). */
+	#denying: Peer | null = null;
+	#draining = false;
 	#closed = false;
 
-	static async create(id: string, policy: RoomPolicy, pool: WorkerPool, options: RoomOptions, logger: Logger): Promise<Room> {
-		const media = await RoomMedia.create(pool, options.media, logger);
-		return new Room(id, policy, media, options, logger);
+	static async create(id: string, policy: RoomPolicy, deps: { pool: WorkerPool; admissions: RoomAdmissions }, options: RoomOptions, logger: Logger): Promise<Room> {
+		const media = await RoomMedia.create(deps.pool, options.media, logger);
+		return new Room(id, policy, media, deps.admissions, options, logger);
 	}
 
-	private constructor(id: string, policy: RoomPolicy, media: RoomMedia, options: RoomOptions, logger: Logger) {
+	private constructor(id: string, policy: RoomPolicy, media: RoomMedia, admissions: RoomAdmissions, options: RoomOptions, logger: Logger) {
 		super();
 		this.id = id;
 		this.policy = policy;
 		this.#media = media;
+		this.#admissions = admissions;
 		this.#options = options;
 		this.#logger = logger;
-		this.#waitingRoom = new WaitingRoom(policy.waitingRoom);
+		this.#waitingRoom = new WaitingRoom(id, policy.waitingRoom, admissions);
 		this.#audience = new Audience(
 			policy.type === 'broadcast',
 			() => this.peers().filter((p) => this.#audience.isSilent(p) && p.state !== 'closed').length,
@@ -110,6 +124,8 @@ export class Room extends EventEmitter<RoomEvents> {
 			add: (peer) => this.#addMirror(peer),
 			createMedia: async (peer) => new PeerMedia(peer.id, this.#media, await this.#media.routerForNewPeer(), this.#options.peerMedia, this.#logger.child({ peerId: peer.id })),
 			broadcast: (name, data, except) => this.#broadcast(name, data, except),
+			waitingChanged: () => this.#sendWaitingList(),
+			updated: (peer) => this.observer.emit('mirrorupdate', peer),
 			remove: (peer, reason) => this.remove(peer, reason),
 		});
 		media.on('dominantspeaker', (producerId) => {
@@ -155,8 +171,12 @@ export class Room extends EventEmitter<RoomEvents> {
 	 */
 	async join(identity: PeerIdentity, channel: PeerChannel, request: JoinRequest): Promise<{ peer: Peer; response: JoinResponse }> {
 		if (this.#closed) throw new SfuError('room_closed', 'the room has closed');
+		if (await this.#admissions.isBanned(this.id, identity.sub)) throw new SfuError('removed', 'the host removed you from this room');
+		if (this.#closed) throw new SfuError('room_closed', 'the room has closed');
 		this.#cancelEmptyTimer();
-		let peer = this.peers().find((p) => p.identity.sub === identity.sub && p.state !== 'closed');
+		// A participant mirrored from another node is another connection of the same
+		// person: this node hosts the one joining here, the cluster retires the other.
+		let peer = this.peers().find((p) => p.identity.sub === identity.sub && p.state !== 'closed' && !p.remote);
 		if (peer) {
 			peer.attachChannel(channel);
 			if (request.rtpCapabilities) peer.rtpCapabilities = request.rtpCapabilities;
@@ -173,13 +193,15 @@ export class Room extends EventEmitter<RoomEvents> {
 			}
 		} else {
 			if (this.#peers.size >= this.#options.maxPeers) throw new SfuError('room_full', 'the room is full');
-			const waits = this.#waitingRoom.mustWait(identity.role, identity.sub);
+			const waits = await this.#waitingRoom.mustWait(identity.role, identity.sub);
+			if (this.#closed) throw new SfuError('room_closed', 'the room has closed');
 			peer = new Peer(identity, channel, waits ? 'waiting' : 'joined');
 			if (request.rtpCapabilities) peer.rtpCapabilities = request.rtpCapabilities;
 			this.#peers.set(peer.id, peer);
 			if (waits) {
 				this.#logger.info({ peerId: peer.id, role: identity.role }, 'peer waiting for admission');
 				this.#sendWaitingList();
+				this.observer.emit('peerwaiting', peer);
 				return { peer, response: waitingResponse(this.info, peer) };
 			}
 		}
@@ -195,20 +217,26 @@ export class Room extends EventEmitter<RoomEvents> {
 		const owner = this.#producerOwner(producerId);
 		if (!owner) throw new SfuError('not_found', 'no such producer in this room');
 		let producer = owner.media.producers.get(producerId);
-		if (!producer && owner.remote) {
-			if (!this.remoteMedia) throw new SfuError('unavailable', 'that participant is on another node and the cluster link is down');
-			producer = await this.remoteMedia.pipeIn(this, owner, producerId);
-		}
+		if (!producer && owner.remote) producer = await this.pipeIn(owner, producerId);
 		if (!producer) throw new SfuError('not_found', 'no such producer in this room');
 		const consumer = await peer.consume(producer, owner.media.home.router);
-		if (owner.remote) this.remoteMedia?.consumerOpened(producerId, consumer);
+		if (owner.remote) this.link?.consumerOpened(producerId, consumer);
 		return consumer;
 	}
 
-	/** The peer's socket dropped: keep it for the grace period, then remove it. */
+	/** A mirrored participant's producer, piped to this node (once; shared by every local consumer). */
+	pipeIn(owner: Peer, producerId: string): Promise<PeerProducer> {
+		if (!this.link) return Promise.reject(new SfuError('unavailable', 'that participant is on another node and the cluster link is down'));
+		return this.link.pipeIn(this, owner, producerId);
+	}
+
+	/**
+	 * The peer's socket dropped: keep it for the grace period, then remove it.
+	 * On a draining node nobody comes back here: it is removed at once.
+	 */
 	disconnect(peer: Peer, channel: PeerChannel): void {
 		if (!this.#peers.has(peer.id) || !peer.notifiesThrough(channel)) return;
-		if (peer.state === 'waiting' || this.#options.peerGracePeriodMs === 0) {
+		if (peer.state === 'waiting' || this.#options.peerGracePeriodMs === 0 || this.#draining) {
 			this.remove(peer, 'disconnected');
 			return;
 		}
@@ -221,11 +249,14 @@ export class Room extends EventEmitter<RoomEvents> {
 	remove(peer: Peer, reason: CloseReason): void {
 		if (!this.#peers.delete(peer.id)) return;
 		const wasWaiting = peer.state === 'waiting';
-		this.#waitingRoom.left(peer, reason);
+		const wasAdmitted = this.#waitingRoom.isAdmitted(peer);
+		this.#waitingRoom.settled(peer);
 		peer.close();
 		this.#logger.info({ peerId: peer.id, reason }, 'peer left');
-		if (wasWaiting) this.#sendWaitingList();
-		else {
+		if (wasWaiting) {
+			this.#sendWaitingList();
+			if (!peer.remote && !wasAdmitted) this.observer.emit('peerwaitend', peer, this.#denying === peer ? 'denied' : 'left');
+		} else {
 			if (this.#audience.isSilent(peer)) this.#audience.changed();
 			else this.#broadcast('peerLeft', { peerId: peer.id, reason });
 			this.observer.emit('peerleft', peer, reason);
@@ -234,21 +265,66 @@ export class Room extends EventEmitter<RoomEvents> {
 		if (this.localPeers().length === 0) this.#scheduleEmptyClose();
 	}
 
-	/** Lets a waiting peer in; it joins for real on its next `join`. */
-	admit(peerId: string): void {
-		const peer = this.peer(peerId);
-		if (peer.state !== 'waiting') throw new SfuError('invalid_state', 'that peer is not waiting');
-		this.#waitingRoom.admit(peer);
+	/**
+	 * Lets a waiting peer of this node in (remembered for the room's life, on
+	 * every node); it joins for real on its next `join`.
+	 */
+	async admit(peerId: string): Promise<void> {
+		const peer = this.#localPeer(peerId);
+		if (peer.state !== 'waiting' || this.#waitingRoom.isAdmitted(peer)) throw new SfuError('invalid_state', 'that peer is not waiting');
+		await this.#waitingRoom.admit(peer);
+		if (peer.state !== 'waiting') throw new SfuError('not_found', 'that peer left while being admitted');
 		peer.notify('admitted', {});
 		this.#sendWaitingList();
+		this.observer.emit('peerwaitend', peer, 'admitted');
 	}
 
-	/** Turns a waiting peer away. */
+	/** Turns a waiting peer of this node away (it may knock again). */
 	deny(peerId: string): void {
-		const peer = this.peer(peerId);
+		const peer = this.#localPeer(peerId);
 		if (peer.state !== 'waiting') throw new SfuError('invalid_state', 'that peer is not waiting');
 		peer.notify('denied', {});
+		this.#denying = peer;
+		try {
+			this.remove(peer, 'removed');
+		} finally {
+			this.#denying = null;
+		}
+	}
+
+	/**
+	 * Pauses a participant's producers of `source` (this node's) and tells it,
+	 * so its client shows it was muted by the host. The participant may unmute
+	 * itself: clinical etiquette, not enforcement.
+	 */
+	async mute(peerId: string, source: Source): Promise<string[]> {
+		const target = this.#localPeer(peerId);
+		if (!target.hasMedia) throw new SfuError('invalid_state', 'that peer has not joined');
+		const muted: string[] = [];
+		for (const producer of [...target.media.producers.values()]) {
+			if (producer.appData.source !== source || producer.paused) continue;
+			await target.pauseProducer(producer.id);
+			target.notify('mutedByHost', { producerId: producer.id, source });
+			muted.push(producer.id);
+		}
+		return muted;
+	}
+
+	/**
+	 * The host removes a participant of this node: told `kicked`, and banned
+	 * from the room for its life, on every node, whatever its role.
+	 */
+	async expel(peerId: string): Promise<void> {
+		const peer = this.#localPeer(peerId);
+		await this.#admissions.ban(this.id, peer.identity.sub);
+		peer.notify('kicked', { reason: 'removed' });
 		this.remove(peer, 'removed');
+	}
+
+	/** Sends to every admitted peer of the room, on every node. */
+	broadcastEverywhere<N extends NotificationName>(name: N, data: NotificationMap[N]): void {
+		this.#broadcast(name, data);
+		this.link?.broadcast(this, name, data);
 	}
 
 	/** Peers waiting for admission (admitted ones excluded). */
@@ -259,6 +335,16 @@ export class Room extends EventEmitter<RoomEvents> {
 	/** Sends to every admitted peer except `except`. */
 	broadcast<N extends NotificationName>(name: N, data: NotificationMap[N], except?: Peer): void {
 		this.#broadcast(name, data, except);
+	}
+
+	/**
+	 * This node is shutting down while the room goes on elsewhere: its clients
+	 * reconnect to other nodes, so those whose connection dropped are removed
+	 * now rather than after the grace period (other nodes see them leave).
+	 */
+	drain(): void {
+		this.#draining = true;
+		for (const peer of this.localPeers()) if (peer.state === 'disconnected') this.remove(peer, 'disconnected');
 	}
 
 	/** Closes every peer and the room's media. Idempotent. */
@@ -273,6 +359,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		}
 		this.#peers.clear();
 		this.#waitingRoom.clear();
+		this.#admissions.forget(this.id);
 		this.#media.close();
 		this.#logger.info({ reason }, 'room closed');
 		this.emit('close', reason);
@@ -284,7 +371,7 @@ export class Room extends EventEmitter<RoomEvents> {
 		const peerMedia = this.policy.type === 'broadcast' ? { ...this.#options.peerMedia, keyFrameRequestDelayMs: 500 } : this.#options.peerMedia;
 		const media = new PeerMedia(peer.id, this.#media, router, peerMedia, this.#logger.child({ peerId: peer.id }));
 		peer.attachMedia(media);
-		this.#waitingRoom.entered(peer);
+		this.#waitingRoom.settled(peer);
 		this.#wirePeer(peer, media);
 		if (this.#audience.isSilent(peer)) this.#audience.changed();
 		else this.#broadcast('peerJoined', { peer: peer.info() }, peer);
@@ -341,6 +428,13 @@ export class Room extends EventEmitter<RoomEvents> {
 			routerRtpCapabilities: this.#media.routerRtpCapabilities,
 			resumed,
 		});
+	}
+
+	/** A peer connected to this node (a mirror's node acts on it, not this one). */
+	#localPeer(peerId: string): Peer {
+		const peer = this.peer(peerId);
+		if (peer.remote) throw new SfuError('unavailable', 'that participant is connected to another node');
+		return peer;
 	}
 
 	#producerOwner(producerId: string): Peer | undefined {

@@ -4,6 +4,7 @@ import type { WorkerPool } from '../media/index.js';
 import { emptyCounts, type MediaCounts } from '../media/index.js';
 import type { Logger } from '../logger/index.js';
 import { Room, type RoomOptions, type RoomPolicy } from './Room.js';
+import type { RoomAdmissions } from './RoomAdmissions.js';
 
 /** Counts of everything this node holds; all return to zero when idle. */
 export interface RoomCounts extends MediaCounts {
@@ -38,18 +39,21 @@ export class RoomRegistry {
 	/** For monitors: recordings, the cluster, audit and metrics follow new rooms here. */
 	readonly observer = new EventEmitter<RoomRegistryObserverEvents>();
 	readonly #pool: WorkerPool;
+	readonly #admissions: RoomAdmissions;
 	readonly #options: RoomOptions;
 	readonly #logger: Logger;
 	readonly #rooms = new Map<string, Room>();
 	readonly #creating = new Map<string, Promise<Room>>();
 	readonly #placement: RoomPlacement | undefined;
 	#closed = false;
+	#draining = false;
 
-	constructor(pool: WorkerPool, options: RoomOptions, logger: Logger, placement?: RoomPlacement) {
-		this.#pool = pool;
+	constructor(deps: { pool: WorkerPool; admissions: RoomAdmissions; placement?: RoomPlacement }, options: RoomOptions, logger: Logger) {
+		this.#pool = deps.pool;
+		this.#admissions = deps.admissions;
 		this.#options = options;
 		this.#logger = logger;
-		this.#placement = placement;
+		this.#placement = deps.placement;
 	}
 
 	get(roomId: string): Room | undefined {
@@ -62,7 +66,7 @@ export class RoomRegistry {
 
 	/** The open room with this id, created with `policy` if there is none. */
 	async getOrCreate(roomId: string, policy: RoomPolicy): Promise<Room> {
-		if (this.#closed) throw new SfuError('unavailable', 'the server is shutting down');
+		if (this.#closed || this.#draining) throw new SfuError('unavailable', 'this node is shutting down; connect again to reach another node');
 		const existing = this.#rooms.get(roomId);
 		if (existing && !existing.closed) return existing;
 		let creating = this.#creating.get(roomId);
@@ -73,7 +77,7 @@ export class RoomRegistry {
 			creating = (async () => {
 				// In a cluster the room must be ours first (else: room_elsewhere).
 				const agreed = this.#placement ? await this.#placement.claim(roomId, policy) : policy;
-				const room = await Room.create(roomId, agreed, this.#pool, this.#options, this.#logger.child({ roomId }));
+				const room = await Room.create(roomId, agreed, { pool: this.#pool, admissions: this.#admissions }, this.#options, this.#logger.child({ roomId }));
 				await this.#placement?.opened?.(room);
 				return room;
 			})().then(
@@ -112,6 +116,12 @@ export class RoomRegistry {
 			counts.consumers += media.consumers;
 		}
 		return counts;
+	}
+
+	/** This node is shutting down: no new rooms, and every room lets its leaving clients go at once. */
+	drain(): void {
+		this.#draining = true;
+		for (const room of this.#rooms.values()) room.drain();
 	}
 
 	/** Closes every room (server shutdown). Idempotent. */

@@ -1,27 +1,30 @@
 import { waitsForAdmission } from '../auth/index.js';
-import type { CloseReason, Role } from '../protocol/index.js';
+import type { Role } from '../protocol/index.js';
 import type { Peer } from './Peer.js';
+import type { RoomAdmissions } from './RoomAdmissions.js';
 
 /**
  * Who waits for a host, and who was let in. Admissions are remembered by the
- * token's `sub` for the room's life, so a patient whose network blips for
- * longer than the grace period comes back without waiting again; someone the
- * host removed must ask again.
+ * token's `sub` for the room's life, on every node hosting the room, so a
+ * patient whose network blips for longer than the grace period (or who comes
+ * back through another node) is not parked again.
  */
 export class WaitingRoom {
+	readonly #roomId: string;
 	readonly #enabled: boolean;
-	/** Waiting peers a host admitted, until they join for real. */
+	readonly #admissions: RoomAdmissions;
+	/** Waiting peers of this node a host admitted, until they join for real. */
 	readonly #admitted = new Set<string>();
-	/** Users (by `sub`) a host admitted during this room's life. */
-	readonly #admittedSubs = new Set<string>();
 
-	constructor(enabled: boolean) {
+	constructor(roomId: string, enabled: boolean, admissions: RoomAdmissions) {
+		this.#roomId = roomId;
 		this.#enabled = enabled;
+		this.#admissions = admissions;
 	}
 
 	/** Whether a newcomer with this role and `sub` must wait for a host. */
-	mustWait(role: Role, sub: string): boolean {
-		return waitsForAdmission(role, this.#enabled) && !this.#admittedSubs.has(sub);
+	async mustWait(role: Role, sub: string): Promise<boolean> {
+		return waitsForAdmission(role, this.#enabled) && !(await this.#admissions.isAdmitted(this.#roomId, sub));
 	}
 
 	/** A waiting peer the host let in: it joins for real on its next `join`. */
@@ -29,20 +32,14 @@ export class WaitingRoom {
 		return this.#admitted.has(peer.id);
 	}
 
-	admit(peer: Peer): void {
+	async admit(peer: Peer): Promise<void> {
+		await this.#admissions.admit(this.#roomId, peer.identity.sub);
 		this.#admitted.add(peer.id);
-		this.#admittedSubs.add(peer.identity.sub);
 	}
 
-	/** The peer joined (admitted or directly). */
-	entered(peer: Peer): void {
+	/** The peer joined (admitted or directly), or left. */
+	settled(peer: Peer): void {
 		this.#admitted.delete(peer.id);
-	}
-
-	/** The peer left; one removed by the host must ask again next time. */
-	left(peer: Peer, reason: CloseReason): void {
-		this.#admitted.delete(peer.id);
-		if (reason === 'removed') this.#admittedSubs.delete(peer.identity.sub);
 	}
 
 	/** Of `peers`, those still waiting for a host (admitted ones excluded). */

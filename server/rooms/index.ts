@@ -1,10 +1,13 @@
 export { Room } from './Room.js';
-export type { JoinRequest, RemoteMedia, RoomCloseReason, RoomEvents, RoomObserverEvents, RoomOptions, RoomPolicy } from './Room.js';
+export type { JoinRequest, RoomLink, RoomCloseReason, RoomEvents, RoomObserverEvents, RoomOptions, RoomPolicy } from './Room.js';
 export { Peer, producerInfo } from './Peer.js';
 export type { PeerChannel, PeerEvents, PeerIdentity, PeerState } from './Peer.js';
 export { NO_CHANNEL, PeerMirrors } from './PeerMirrors.js';
+export type { MirrorEntry } from './PeerMirrors.js';
+export { LocalAdmissions } from './RoomAdmissions.js';
+export type { RoomAdmissions } from './RoomAdmissions.js';
 export { RoomRegistry } from './RoomRegistry.js';
 export type { RoomCounts, RoomPlacement, RoomRegistryObserverEvents } from './RoomRegistry.js';
 export { admitPeer, denyPeer, endRoom, mutePeer, removePeer } from './moderation.js';
 export { LocalRoomControl } from './RoomControl.js';
-export type { RoomControl } from './RoomControl.js';
+export type { RemoteControlAction, RoomControl, RoomControlObserverEvents } from './RoomControl.js';

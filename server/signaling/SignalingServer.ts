@@ -41,6 +41,9 @@ export interface SignalingDeps {
 	verifier: TokenVerifier;
 }
 
+/** How long a draining node waits for clients to leave on the notice before dropping their transports. */
+const DRAIN_DROP_AFTER_MS = 2000;
+
 type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 /**
@@ -55,6 +58,8 @@ export class SignalingServer {
 	readonly #logger: Logger;
 	#uws: UwsListener | null = null;
 	#adapterRedis: Redis | null = null;
+	#draining = false;
+	#dropTimer: NodeJS.Timeout | null = null;
 	#closed = false;
 
 	constructor(options: SignalingOptions, deps: SignalingDeps, logger: Logger) {
@@ -79,6 +84,11 @@ export class SignalingServer {
 				next(Object.assign(new Error(error.message), { data: { code: error.code, message: error.message } }));
 			};
 			const address = socket.handshake.address;
+			if (this.#draining) {
+				// The client retries through the signaling address and reaches another node.
+				refuse(new SfuError('unavailable', 'this node is shutting down; connect again to reach another node'));
+				return;
+			}
 			if ((perAddress.get(address) ?? 0) >= (options.maxConnectionsPerIp ?? Infinity)) {
 				refuse(new SfuError('limit_exceeded', 'too many connections from this address'));
 				return;
@@ -173,11 +183,32 @@ export class SignalingServer {
 		return this.io.engine?.clientsCount ?? 0;
 	}
 
-	/** Disconnects every socket and stops accepting new ones. Idempotent. */
+	/**
+	 * This node is shutting down while the cluster goes on (a rolling update):
+	 * new sessions are refused with `unavailable`, and every client of this
+	 * node is told to reconnect (`serverDraining`) — through the signaling
+	 * address, so to another node — and its transport is dropped shortly after
+	 * for clients that do not act on the notice. Sockets of other nodes are
+	 * never touched. Idempotent.
+	 */
+	drain(dropAfterMs = DRAIN_DROP_AFTER_MS): void {
+		if (this.#draining || this.#closed) return;
+		this.#draining = true;
+		this.#logger.info({ connections: this.connections }, 'draining: clients told to reconnect elsewhere');
+		this.io.local.emit('serverDraining', {});
+		this.#dropTimer = setTimeout(() => {
+			// A dropped transport (not a server "disconnect"): socket.io-client reconnects by itself.
+			for (const socket of this.io.of('/').sockets.values()) socket.conn.close();
+		}, dropAfterMs);
+	}
+
+	/** Disconnects this node's sockets and stops accepting new ones. Idempotent. */
 	async close(): Promise<void> {
 		if (this.#closed) return;
 		this.#closed = true;
-		this.io.disconnectSockets(true);
+		if (this.#dropTimer) clearTimeout(this.#dropTimer);
+		// `local`: with the Redis adapter, a plain disconnectSockets reaches every node's sockets.
+		this.io.local.disconnectSockets(true);
 		// io.close() would also close the http server, which HttpServer owns.
 		this.io.engine?.close();
 		this.#uws?.close();

@@ -213,14 +213,14 @@ export const handlers: { [M in RequestMethod]: Handler<M> } = {
 	async startRecording(ctx, { requireConsent }) {
 		const { room, peer } = joined(ctx);
 		if (!canModerate(peer.role)) throw new SfuError('forbidden', 'only the host may start a recording');
-		const recording = recordingsOf(ctx).start(room, requireConsent !== undefined ? { requireConsent } : {});
+		const recording = await recordingsOf(ctx).start(room, requireConsent !== undefined ? { requireConsent } : {});
 		return { recordingId: recording.id };
 	},
 
 	async stopRecording(ctx) {
 		const { room, peer } = joined(ctx);
 		if (!canModerate(peer.role)) throw new SfuError('forbidden', 'only the host may stop a recording');
-		return { recordingId: (await recordingsOf(ctx).stop(room.id)).id };
+		return recordingsOf(ctx).stop(room.id);
 	},
 
 	async createIngest(ctx, request) {
@@ -244,9 +244,7 @@ export const handlers: { [M in RequestMethod]: Handler<M> } = {
 
 	async setRecordingConsent(ctx, { consent }) {
 		const { room, peer } = joined(ctx);
-		const recording = recordingsOf(ctx).activeFor(room.id);
-		if (!recording) throw new SfuError('invalid_state', 'this room is not being recorded');
-		recording.setConsent(peer, consent);
+		await recordingsOf(ctx).setConsent(room, peer, consent);
 		return OK;
 	},
 };
