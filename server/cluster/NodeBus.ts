@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { currentActor, runAsActor, type Actor } from '../context/index.js';
+import { currentActor, runAsActor } from '../context/index.js';
 import type { Logger } from '../logger/index.js';
 import { ERROR_CODES, SfuError } from '../protocol/index.js';
 import { createRedisClient } from './redis.js';

@@ -13,7 +13,7 @@ export { RoomRoster } from './RoomRoster.js';
 export { DeadNodeSweep } from './DeadNodeSweep.js';
 export { createRedisClient } from './redis.js';
 export type { RedisClientOptions } from './redis.js';
-export { NODE_HEADER, signRequest, verifyRequest } from './internalAuth.js';
+export { NODE_HEADER, NodeCallVerifier, signRequest } from './internalAuth.js';
 export { ClusterRoomControl } from './ClusterRoomControl.js';
 export type { ClusterRoomControlOptions } from './ClusterRoomControl.js';
 export { NodeBus } from './NodeBus.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { NODE_HEADER, PipeOfferSchema, verifyRequest, type NodePipes } from '../cluster/index.js';
+import { NODE_HEADER, NodeCallVerifier, PipeOfferSchema, type NodePipes } from '../cluster/index.js';
 import { IdSchema, SfuError } from '../protocol/index.js';
 import { errorBody } from './errors.js';
 
@@ -10,13 +10,13 @@ export interface InternalRoutesDeps {
 }
 
 /**
- * Node-to-node routes of a cluster, signed with the cluster secret (see
- * cluster/internalAuth.ts): `POST /internal/pipes` opens our half of a media
+ * Node-to-node routes of a cluster, signed with the cluster secret and good
+ * once (see cluster/internalAuth.ts): `POST /internal/pipes` opens our half of a media
  * pipe toward the calling node, `DELETE /internal/pipes/:id` closes it.
  */
 export function registerInternalRoutes(app: FastifyInstance, deps: InternalRoutesDeps): void {
-	const authentic = (method: string, path: string, headers: Record<string, string | string[] | undefined>, body: string): boolean =>
-		verifyRequest(deps.secret, headers, method, path, body);
+	const verifier = new NodeCallVerifier(deps.secret);
+	const authentic = (method: string, path: string, headers: Record<string, string | string[] | undefined>, body: string): boolean => verifier.verify(headers, method, path, body);
 
 	app.post('/internal/pipes', async (request, reply) => {
 		const body = typeof request.body === 'string' ? request.body : '';

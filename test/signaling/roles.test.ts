@@ -75,7 +75,7 @@ describe('signaling: roles, waiting room and host actions', () => {
 		await host.waitForNotification('peerJoined', (d) => d.peer.id === waiting.peerId && d.peer.role === 'patient');
 	});
 
-	it('lets an admitted patient back in without waiting after a long drop, but not a removed one', async () => {
+	it('lets an admitted patient back in without waiting after a long drop; a removed one may not come back while the room lasts', async () => {
 		const host = await connect('host');
 		await joinWithMedia(host);
 		const patient = await connect('patient', { sub: 'returning-patient' });
@@ -89,7 +89,23 @@ describe('signaling: roles, waiting room and host actions', () => {
 		expect((await back.ok('join', { protocolVersion: 1 })).waiting).to.equal(false);
 		await host.ok('removePeer', { peerId: (await host.waitForNotification('peerJoined', (d) => d.peer.role === 'patient' && d.peer.id !== first.peerId)).peer.id });
 		const again = await connect('patient', { sub: 'returning-patient' });
-		expect((await again.ok('join', { protocolVersion: 1 })).waiting).to.equal(true);
+		const refused = await again.request('join', { protocolVersion: 1 });
+		expect(!refused.ok && refused.error.code).to.equal('removed');
+	});
+
+	it('a removed clinician, observer or device may not rejoin with the same token either', async () => {
+		const host = await connect('host', { waitingRoom: false });
+		await joinWithMedia(host);
+		for (const role of ['clinician', 'observer', 'device'] as const) {
+			const sub = `removed-${role}`;
+			const member = await connect(role, { sub });
+			const { peerId } = await member.ok('join', { protocolVersion: 1 });
+			await host.ok('removePeer', { peerId });
+			await member.waitForNotification('kicked', (d) => d.reason === 'removed');
+			const back = await connect(role, { sub });
+			const refused = await back.request('join', { protocolVersion: 1 });
+			expect(!refused.ok && refused.error.code, role).to.equal('removed');
+		}
 	});
 
 	it('lets the host deny a waiting patient, who is then disconnected', async () => {
