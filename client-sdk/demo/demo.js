@@ -217,7 +217,9 @@
 			banner(
 				reason === ReconnectReason.MediaLost
 					? 'Audio and video were interrupted. Restoring the connection…'
-					: 'Connection lost. Reconnecting… the call resumes by itself when the network is back.',
+					: reason === ReconnectReason.ServerMoved
+						? 'Moving you to another server… the call continues in a moment.'
+						: 'Connection lost. Reconnecting… the call resumes by itself when the network is back.',
 				'warn',
 			);
 		});

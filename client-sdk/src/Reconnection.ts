@@ -79,7 +79,7 @@ export class Reconnection {
 		if (!session) return;
 		session.watchdog.suspended = true;
 		this.begin(ReconnectReason.ServerMoved);
-		session.signal.dropTransport();
+		session.signal.reconnectElsewhere();
 	}
 
 	/** The watchdog says media has been down for a while. */

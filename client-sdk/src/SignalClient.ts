@@ -197,6 +197,22 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 		this.#socket.connect();
 	}
 
+	/**
+	 * Reconnects now, even while connected: the node is shutting down and said
+	 * so. The new connection goes through the same signaling address (to
+	 * another node); `reconnected` follows as after any drop.
+	 */
+	reconnectElsewhere(): void {
+		if (this.#closed || !this.#opened) return;
+		this.#cycling = true;
+		try {
+			this.#socket.disconnect();
+		} finally {
+			this.#cycling = false;
+		}
+		this.#socket.connect();
+	}
+
 	/** Closes the connection for good. Idempotent. */
 	close(): void {
 		if (this.#closed) return;

@@ -1,49 +1,17 @@
 import { expect } from 'chai';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import type { ManifestDocument, RecordingSummary, SegmentEntry } from '../../server/recording/index.js';
 import { verifyRecording } from '../../server/recording/index.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { openDemo, waitForMediaFrom, type DemoParticipant } from '../support/demoPage.js';
 import { isAlive, waitFor } from '../support/processes.js';
+import { decodeErrors, ffprobe, lastPacketEnd } from '../support/mediaFiles.js';
 import { REPO_ROOT } from '../support/serverProcess.js';
 import { mintToken, startSfu, TestClient, type TestSfu } from '../support/sfu.js';
-
-const execFileAsync = promisify(execFile);
-
-interface Probe {
-	format: { duration: string };
-	streams: { codec_type: string; codec_name: string; start_time?: string; duration?: string }[];
-}
-
-async function ffprobe(file: string): Promise<Probe> {
-	const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,codec_name,start_time,duration', '-of', 'json', file]);
-	return JSON.parse(stdout) as Probe;
-}
-
-/** Time at which a stream's last packet ends, seconds. */
-async function lastPacketEnd(file: string, stream: 'a' | 'v'): Promise<number> {
-	const { stdout } = await execFileAsync('ffprobe', ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', file], { maxBuffer: 64 * 1024 * 1024 });
-	const last = stdout.trim().split('\n').at(-1)!.split(',');
-	return Number(last[0]) + (Number(last[1]) || 0);
-}
-
-/**
- * Decodes a whole file; returns the demuxer's and decoders' errors (empty when
- * clean). Complaints of the null output muxer about RTP-derived timestamps are
- * not decoding errors and are left out.
- */
-async function decodeErrors(file: string): Promise<string> {
-	const { stderr } = await execFileAsync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
-	return stderr
-		.split('\n')
-		.filter((line) => line.trim() && !line.startsWith('[null @'))
-		.join('\n');
-}
 
 describe('recording: consented, crash-safe, tamper-evident', function () {
 	this.timeout(120_000);

@@ -22,6 +22,8 @@ export interface ServerProcess {
 	proc: ChildProcess;
 	port: number;
 	baseUrl: string;
+	/** Its DATA_DIR (recordings, keys, audit): removed by stop(). */
+	dataDir: string;
 	logs: LogLine[];
 	stderr: () => string;
 	/** Resolves with the exit code once the process has exited. */
@@ -52,7 +54,7 @@ export function runServer(
 
 /** Starts a server on a free port and waits until it logs "server ready". */
 export async function startServer(env: Record<string, string> = {}, timeoutMs = 20_000, wrapper: string[] = []): Promise<ServerProcess> {
-	const dataDir = mkdtempSync(path.join(tmpdir(), 'sfu-data-'));
+	const dataDir = env['DATA_DIR'] ?? mkdtempSync(path.join(tmpdir(), 'sfu-data-'));
 	const run = runServer({ DATA_DIR: dataDir, PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'debug', JWT_SECRET: TEST_JWT_SECRET, WEBRTC_PORT: '0', ...env }, wrapper);
 	const logs: LogLine[] = [];
 	let buffered = '';
@@ -105,5 +107,5 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
 		await stop('SIGKILL');
 		throw error;
 	}
-	return { proc: run.proc, port, baseUrl: `http://127.0.0.1:${port}`, logs, stderr: run.stderr, exited: run.exited, stop };
+	return { proc: run.proc, port, baseUrl: `http://127.0.0.1:${port}`, dataDir, logs, stderr: run.stderr, exited: run.exited, stop };
 }

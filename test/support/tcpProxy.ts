@@ -1,29 +1,50 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
+export interface TcpProxyOptions {
+	/**
+	 * 'first' (default): each connection goes to the first backend that accepts it,
+	 * in order. 'round-robin': to the next backend in turn — as a hospital's load
+	 * balancer spreads people over nodes — skipping backends that refuse or whose
+	 * `/readyz` does not answer 200 (a draining node).
+	 */
+	strategy?: 'first' | 'round-robin';
+	/** With round-robin: how often each backend's /readyz is polled. Default 200 ms. */
+	healthIntervalMs?: number;
+}
+
 /**
- * A stand-in load balancer on loopback: each connection goes to the first
- * backend that accepts it, in order. When a backend dies its connections are
- * cut, so clients reconnect — and land on the next live backend.
+ * A stand-in load balancer on loopback. When a backend dies its connections
+ * are cut, so clients reconnect — and land on another live backend.
  */
 export class TcpProxy {
 	readonly #server: Server;
 	readonly #backends: number[];
+	readonly #options: TcpProxyOptions;
 	readonly #sockets = new Set<Socket>();
+	/** Backends whose last readiness check failed (round-robin only). */
+	readonly #unready = new Set<number>();
+	#next = 0;
+	#health: NodeJS.Timeout | null = null;
 	port = 0;
 
-	static async start(backends: number[]): Promise<TcpProxy> {
-		const proxy = new TcpProxy(backends);
+	static async start(backends: number[], options: TcpProxyOptions = {}): Promise<TcpProxy> {
+		const proxy = new TcpProxy(backends, options);
 		await new Promise<void>((resolve) => proxy.#server.listen(0, '127.0.0.1', resolve));
 		proxy.port = (proxy.#server.address() as { port: number }).port;
+		if (options.strategy === 'round-robin') {
+			await proxy.#checkHealth();
+			proxy.#health = setInterval(() => void proxy.#checkHealth(), options.healthIntervalMs ?? 200);
+		}
 		return proxy;
 	}
 
-	private constructor(backends: number[]) {
+	private constructor(backends: number[], options: TcpProxyOptions) {
 		this.#backends = backends;
+		this.#options = options;
 		this.#server = createServer((client) => {
 			this.#track(client);
 			client.pause();
-			void this.#pipe(client, 0);
+			void this.#pipe(client, this.#order());
 		});
 	}
 
@@ -31,8 +52,31 @@ export class TcpProxy {
 		return `http://127.0.0.1:${this.port}`;
 	}
 
-	async #pipe(client: Socket, index: number): Promise<void> {
-		const port = this.#backends[index];
+	/** Backends to try for a new connection, in order. */
+	#order(): number[] {
+		if (this.#options.strategy !== 'round-robin') return [...this.#backends];
+		const start = this.#next++ % this.#backends.length;
+		const rotated = [...this.#backends.slice(start), ...this.#backends.slice(0, start)];
+		// Ready ones first; the others only if nothing is ready (better a try than a refusal).
+		return [...rotated.filter((p) => !this.#unready.has(p)), ...rotated.filter((p) => this.#unready.has(p))];
+	}
+
+	async #checkHealth(): Promise<void> {
+		await Promise.all(
+			this.#backends.map(async (port) => {
+				try {
+					const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1000) });
+					if (response.ok) this.#unready.delete(port);
+					else this.#unready.add(port);
+				} catch {
+					this.#unready.add(port);
+				}
+			}),
+		);
+	}
+
+	async #pipe(client: Socket, candidates: number[]): Promise<void> {
+		const [port, ...rest] = candidates;
 		if (port === undefined) {
 			client.destroy();
 			return;
@@ -41,7 +85,7 @@ export class TcpProxy {
 		let connected = false;
 		upstream.once('error', () => {
 			// Refused: that backend is down, try the next one.
-			if (!connected) void this.#pipe(client, index + 1);
+			if (!connected) void this.#pipe(client, rest);
 		});
 		upstream.once('connect', () => {
 			connected = true;
@@ -65,6 +109,7 @@ export class TcpProxy {
 	}
 
 	async close(): Promise<void> {
+		if (this.#health) clearInterval(this.#health);
 		for (const socket of this.#sockets) socket.destroy();
 		await new Promise<void>((resolve) => this.#server.close(() => resolve()));
 	}
