@@ -72,7 +72,8 @@ describe('cluster: a consult across three nodes in Chromium', function () {
 				LOG_LEVEL: 'info',
 				DRAIN_TIMEOUT_MS: '10000',
 			},
-			30_000,
+			// A node starting while three Chromium tabs run on two cores can take a while.
+			60_000,
 		);
 	};
 

@@ -118,6 +118,16 @@ describe('cluster: one room across nodes (waiting room, moderation, recording no
 			const refused = await back.request('join', { protocolVersion: 1 });
 			expect(!refused.ok && refused.error.code).to.equal('removed');
 		}
+		// Both trails record the removal: node A's (where the host acted, naming the node that
+		// carried it out) and node B's (where it was carried out, on the host's behalf).
+		const admin = await mintToken({ room: 'any', role: 'admin' as 'host' });
+		const kicks = async (node: ServerProcess) => {
+			const response = await fetch(`${node.baseUrl}/api/audit?room=${room}&type=peer.kicked`, { headers: { authorization: `Bearer ${admin}` } });
+			return ((await response.json()) as { entries: { actor: { sub: string } | null; target?: { sub: string }; data?: Record<string, unknown> }[] }).entries;
+		};
+		const [onA, onB] = [await kicks(a), await kicks(b)];
+		expect(onA.map((e) => [e.actor?.sub, e.target?.sub, e.data?.['executedOn']])).to.deep.equal([['dr-host', 'patient-removed', 'node-b']]);
+		expect(onB.map((e) => [e.actor?.sub, e.target?.sub])).to.deep.equal([['dr-host', 'patient-removed']]);
 		// An action on someone who is not there answers with a code, never a silent success.
 		const gone = await host.request('mutePeer', { peerId: '00000000-0000-0000-0000-000000000000' });
 		expect(!gone.ok && gone.error.code).to.equal('not_found');

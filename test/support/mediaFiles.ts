@@ -28,8 +28,17 @@ export async function lastPacketEnd(file: string, stream: 'a' | 'v'): Promise<nu
  */
 export async function decodeErrors(file: string): Promise<string> {
 	const { stderr } = await execFileAsync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
-	return stderr
-		.split('\n')
-		.filter((line) => line.trim() && !line.startsWith('[null @'))
-		.join('\n');
+	const errors: string[] = [];
+	let skipped = false;
+	for (const line of stderr.split('\n')) {
+		if (!line.trim()) continue;
+		// ffmpeg folds repeats of its previous line into "Last message repeated N times".
+		if (/^\s*Last message repeated \d+ times$/.test(line)) {
+			if (!skipped) errors.push(line);
+			continue;
+		}
+		skipped = line.startsWith('[null @');
+		if (!skipped) errors.push(line);
+	}
+	return errors.join('\n');
 }
