@@ -317,6 +317,8 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		this.#draining ??= (async () => {
 			this.#logger.info({ connections: this.#signaling?.connections ?? 0, timeoutMs }, 'draining');
 			await this.#registry?.announce().catch(() => undefined);
+			// Recordings go on elsewhere before the people do.
+			await this.#recordings?.handOver();
 			this.#rooms?.drain();
 			this.#signaling?.drain();
 			const deadline = Date.now() + timeoutMs;

@@ -25,6 +25,9 @@ export class RecordingTracker {
 	/** Applies a `recordingState` notification. */
 	update(next: NotificationMap['recordingState']): void {
 		const previous = this.#state;
+		// The end of an earlier recording arriving after the next one began (a
+		// recording moved between server nodes, whose notices travel separately).
+		if (!next.active && previous.active && next.recordingId !== previous.recordingId) return;
 		const state: RecordingState = { ...next, recordedPeerIds: [...next.recordedPeerIds] };
 		this.#state = state;
 		if (state.active && (!previous.active || previous.recordingId !== state.recordingId)) {

@@ -76,7 +76,14 @@ export function auditRooms(log: AuditLog, rooms: RoomRegistry): () => void {
 /** Who started and stopped each recording (null: the system — room closed, disk full, shutdown). */
 export function auditRecordings(log: AuditLog, recordings: RecordingService): () => void {
 	const onStart = (recording: Recording): void => {
-		log.record({ type: 'recording.started', actor: party(currentActor()), room: recording.roomId, recordingId: recording.id, data: { consentRequired: recording.consentRequired } });
+		const continuesFrom = recording.manifest.continuesFrom;
+		log.record({
+			type: 'recording.started',
+			actor: party(currentActor()),
+			room: recording.roomId,
+			recordingId: recording.id,
+			data: { consentRequired: recording.consentRequired, ...(continuesFrom ? { continuesFrom } : {}) },
+		});
 	};
 	const onStop = (recording: Recording): void => {
 		const { state, error, entries } = recording.manifest;

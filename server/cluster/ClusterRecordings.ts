@@ -2,9 +2,10 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../logger/index.js';
 import { IdSchema, RoomIdSchema, SfuError } from '../protocol/index.js';
-import type { RecordingCluster, RecordingService, RecordingState } from '../recording/index.js';
+import type { RecordingCluster, RecordingHandover, RecordingService, RecordingState } from '../recording/index.js';
 import type { Peer, Room, RoomRegistry } from '../rooms/index.js';
 import type { NodeBus } from './NodeBus.js';
+import { leastLoaded, type NodeRegistry } from './NodeRegistry.js';
 import { roomStateKeys } from './RedisRoomState.js';
 import { createRedisClient } from './redis.js';
 
@@ -13,6 +14,9 @@ export interface ClusterRecordingsOptions {
 	nodeId: string;
 	bus: NodeBus;
 	rooms: RoomRegistry;
+	registry: NodeRegistry;
+	/** The nodes hosting a room. */
+	nodesOf: (roomId: string) => Promise<string[]>;
 	logger: Logger;
 }
 
@@ -50,6 +54,13 @@ return 1
 `;
 
 const StopRequest = z.strictObject({ roomId: RoomIdSchema });
+const ContinueRequest = z.strictObject({
+	roomId: RoomIdSchema,
+	requireConsent: z.boolean(),
+	consents: z.array(z.string().min(1).max(256)).max(1000),
+	continuesFrom: IdSchema,
+	policy: z.strictObject({ waitingRoom: z.boolean(), type: z.enum(['consult', 'broadcast']).optional() }),
+});
 const ConsentRequest = z.strictObject({ roomId: RoomIdSchema, peerId: IdSchema, consent: z.boolean() });
 
 /**
@@ -76,6 +87,28 @@ export class ClusterRecordings implements RecordingCluster {
 			schema: ConsentRequest,
 			handle: async ({ roomId, peerId, consent }) => recordings.setRemoteConsent(roomId, peerId, consent),
 		});
+		this.#options.bus.handle('recording.continue', {
+			schema: ContinueRequest,
+			handle: async (plan) => {
+				// The room may not be open here yet: its people are on their way from the stopping node.
+				const room = await this.#options.rooms.getOrCreate(plan.roomId, plan.policy);
+				const recording = await recordings.start(room, { requireConsent: plan.requireConsent, consents: plan.consents, continuesFrom: plan.continuesFrom });
+				return { recordingId: recording.id };
+			},
+		});
+	}
+
+	/**
+	 * Another live, ready node — one already hosting the room if any — starts
+	 * a recording continuing this node's.
+	 */
+	async continueElsewhere(plan: RecordingHandover): Promise<{ recordingId: string; nodeId: string }> {
+		const [hosting, nodes] = await Promise.all([this.#options.nodesOf(plan.roomId), this.#options.registry.nodes()]);
+		const candidates = nodes.filter((n) => n.id !== this.#options.nodeId && n.ready);
+		const target = candidates.find((n) => hosting.includes(n.id)) ?? leastLoaded(candidates);
+		if (!target) throw new SfuError('unavailable', 'no other node can continue the recording');
+		const { recordingId } = await this.#options.bus.request<{ recordingId: string }>(target.id, 'recording.continue', plan);
+		return { recordingId, nodeId: target.id };
 	}
 
 	/** Late joiners and returning participants of this node see a recording another node runs. */

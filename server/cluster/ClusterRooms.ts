@@ -45,7 +45,7 @@ export class ClusterRooms {
 		this.bus = new NodeBus({ redisUrl: options.redisUrl, nodeId, logger: options.logger });
 		this.state = options.state;
 		this.control = new ClusterRoomControl({ bus: this.bus, registry: options.registry, rooms: options.rooms, nodesOf: (roomId) => this.state.nodesOf(roomId), logger: options.logger });
-		this.recordings = new ClusterRecordings({ redisUrl: options.redisUrl, nodeId, bus: this.bus, rooms: options.rooms, logger: options.logger });
+		this.recordings = new ClusterRecordings({ redisUrl: options.redisUrl, nodeId, bus: this.bus, rooms: options.rooms, registry: options.registry, nodesOf: (roomId) => this.state.nodesOf(roomId), logger: options.logger });
 		this.#sweep = new DeadNodeSweep({
 			registry: options.registry,
 			rooms: options.rooms,

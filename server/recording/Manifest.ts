@@ -52,6 +52,11 @@ export interface ManifestDocument {
 	error: { code: string; message: string } | null;
 	consentRequired: boolean;
 	segmentSeconds: number;
+	/**
+	 * The recording this one continues, when its node was stopped mid-consult (a
+	 * rolling update) and the recording moved here. Absent otherwise.
+	 */
+	continuesFrom?: string;
 	entries: ManifestEntry[];
 	/** Hash of the last entry: what the signature commits to. */
 	head: string;
@@ -83,7 +88,7 @@ export class ManifestWriter {
 	readonly #key: SigningKey;
 	readonly #doc: ManifestDocument;
 
-	constructor(dir: string, meta: { recordingId: string; roomId: string; consentRequired: boolean; segmentSeconds: number }, key: SigningKey) {
+	constructor(dir: string, meta: { recordingId: string; roomId: string; consentRequired: boolean; segmentSeconds: number; continuesFrom?: string }, key: SigningKey) {
 		this.#dir = dir;
 		this.#key = key;
 		this.#doc = {

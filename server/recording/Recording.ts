@@ -25,6 +25,10 @@ export interface RecordingOptions {
 	ffprobe: string;
 	ports: RecordingPorts;
 	key: SigningKey;
+	/** People (by `sub`) who consented already: a recording continuing one that moved from a stopped node. */
+	consents?: readonly string[];
+	/** The recording this one continues (see ManifestDocument.continuesFrom). */
+	continuesFrom?: string;
 	/** In a cluster: every state change also goes to the room's other nodes (and late joiners there). */
 	publish?: (state: NotificationMap['recordingState']) => void;
 	logger: Logger;
@@ -59,6 +63,7 @@ export class Recording extends EventEmitter<RecordingEvents> {
 	/** Manifest appends happen in order, one at a time. */
 	#sealing: Promise<void> = Promise.resolve();
 	#error: { code: string; message: string } | null = null;
+	#notice: { code: string; message: string } | null = null;
 	#stopping: Promise<void> | null = null;
 
 	constructor(options: RecordingOptions) {
@@ -70,7 +75,12 @@ export class Recording extends EventEmitter<RecordingEvents> {
 		this.#options = options;
 		this.#logger = options.logger;
 		mkdirSync(options.dir, { recursive: true });
-		this.#manifest = new ManifestWriter(options.dir, { recordingId: this.id, roomId: this.roomId, consentRequired: this.consentRequired, segmentSeconds: options.segmentSeconds }, options.key);
+		for (const sub of options.consents ?? []) this.#consents.add(sub);
+		this.#manifest = new ManifestWriter(
+			options.dir,
+			{ recordingId: this.id, roomId: this.roomId, consentRequired: this.consentRequired, segmentSeconds: options.segmentSeconds, ...(options.continuesFrom ? { continuesFrom: options.continuesFrom } : {}) },
+			options.key,
+		);
 		const room = options.room;
 		const follow = <E extends 'producernew' | 'producerclose' | 'mirrorupdate' | 'peerleft'>(event: E, listener: (peer: Peer) => void): void => {
 			room.observer.on(event, listener as never);
@@ -120,10 +130,20 @@ export class Recording extends EventEmitter<RecordingEvents> {
 		}
 	}
 
-	/** Stops every recorder, seals the last segments, signs the final manifest. Idempotent. */
-	stop(error?: { code: string; message: string }): Promise<void> {
+	/** Who consented so far, by `sub` (carried over when the recording moves to another node). */
+	get consentedSubs(): string[] {
+		return [...this.#consents];
+	}
+
+	/**
+	 * Stops every recorder, seals the last segments, signs the final manifest.
+	 * `error`: it stopped on its own (failed). `notice`: it stopped as asked, and
+	 * participants are told why (it moved to another node). Idempotent.
+	 */
+	stop(error?: { code: string; message: string }, notice?: { code: string; message: string }): Promise<void> {
 		this.#stopping ??= (async () => {
 			if (error) this.#error = error;
+			if (notice) this.#notice = notice;
 			for (const [event, listener] of this.#roomListeners) this.#options.room.observer.off(event as 'producernew', listener as never);
 			await Promise.all([...this.#recorders.values()].map((recorder) => recorder.close()));
 			await this.#sealing;
@@ -246,7 +266,7 @@ export class Recording extends EventEmitter<RecordingEvents> {
 			active: this.active,
 			consentRequired: this.consentRequired,
 			recordedPeerIds: this.active ? this.recordedPeerIds : [],
-			...(this.#error ? { error: this.#error } : {}),
+			...(this.#error ? { error: this.#error } : this.#notice ? { error: this.#notice } : {}),
 		};
 		if (!this.#options.room.closed) this.#options.room.broadcastEverywhere('recordingState', state);
 		this.#options.publish?.(state);

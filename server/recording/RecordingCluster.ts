@@ -22,4 +22,18 @@ export interface RecordingCluster {
 	stop(roomId: string): Promise<{ recordingId: string }>;
 	/** A participant's consent, carried to the node that records the room. */
 	setConsent(roomId: string, peerId: string, consent: boolean): Promise<void>;
+	/** This node is stopping: another node starts a recording continuing this one. */
+	continueElsewhere(plan: RecordingHandover): Promise<{ recordingId: string; nodeId: string }>;
+}
+
+/** What a recording moving to another node carries. */
+export interface RecordingHandover {
+	roomId: string;
+	requireConsent: boolean;
+	/** People (by `sub`) who consented so far. */
+	consents: string[];
+	/** The recording it continues. */
+	continuesFrom: string;
+	/** The room's policy, should the other node not host the room yet. */
+	policy: { waitingRoom: boolean; type?: 'consult' | 'broadcast' };
 }

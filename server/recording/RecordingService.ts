@@ -92,7 +92,7 @@ export class RecordingService {
 	 * Starts recording a room on this node (the caller checked the host's
 	 * permission); in a cluster the room must not be recorded by another node.
 	 */
-	async start(room: Room, options: { requireConsent?: boolean } = {}): Promise<Recording> {
+	async start(room: Room, options: { requireConsent?: boolean; consents?: readonly string[]; continuesFrom?: string } = {}): Promise<Recording> {
 		if (this.#closed) throw new SfuError('unavailable', 'the server is shutting down');
 		if (room.closed) throw new SfuError('room_closed', 'the room has closed');
 		if (this.#active.has(room.id)) throw new SfuError('invalid_state', 'this room is already being recorded');
@@ -115,6 +115,8 @@ export class RecordingService {
 			ffprobe: this.#options.ffprobe,
 			ports: this.#ports,
 			key: this.#options.key,
+			...(options.consents ? { consents: options.consents } : {}),
+			...(options.continuesFrom ? { continuesFrom: options.continuesFrom } : {}),
 			...(cluster ? { publish: (state: RecordingState) => cluster.publish(room.id, state) } : {}),
 			logger: this.#options.logger.child({ recordingId: id, roomId: room.id }),
 		});
@@ -182,6 +184,29 @@ export class RecordingService {
 		const peer = room.peers().find((p) => p.id === peerId);
 		if (!peer) throw new SfuError('not_found', 'no such participant in this room');
 		recording.setConsent(peer, consent);
+	}
+
+	/**
+	 * This node is being stopped while the cluster goes on (a rolling update):
+	 * each of its recordings is sealed and signed here, and continues on another
+	 * node of the cluster as a new recording of the room (its manifest names the
+	 * one it continues), with the consents given so far. Participants see the
+	 * recording stop with `recording_moved`, then the new one start.
+	 */
+	async handOver(): Promise<void> {
+		const cluster = this.#options.cluster;
+		if (!cluster) return;
+		for (const recording of [...this.#active.values()]) {
+			const plan = { roomId: recording.roomId, requireConsent: recording.consentRequired, consents: recording.consentedSubs, continuesFrom: recording.id, policy: recording.room.policy };
+			await recording.stop(undefined, { code: 'recording_moved', message: 'the recording continues on another server' });
+			await cluster.release(recording.roomId, recording.id).catch(() => undefined);
+			try {
+				const { recordingId, nodeId } = await cluster.continueElsewhere(plan);
+				this.#options.logger.info({ recordingId: recording.id, continuedAs: recordingId, nodeId }, 'recording continues on another node');
+			} catch (error) {
+				this.#options.logger.error({ err: error, recordingId: recording.id }, 'the recording could not continue on another node');
+			}
+		}
 	}
 
 	/** Stops by recording id (REST). */

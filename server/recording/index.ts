@@ -11,4 +11,4 @@ export type { FinalizeStatus, FinalOutput } from './finalize.js';
 export { resolveFfmpeg, resolveFfprobe } from './ffmpegPath.js';
 export { LEGAL_HOLD_FILE, isOnLegalHold, readLegalHold, writeLegalHold } from './legalHold.js';
 export type { LegalHold } from './legalHold.js';
-export type { RecordingCluster, RecordingState } from './RecordingCluster.js';
+export type { RecordingCluster, RecordingHandover, RecordingState } from './RecordingCluster.js';

@@ -179,15 +179,18 @@ describe('cluster: one room across nodes (waiting room, moderation, recording no
 		expect(unsigned.status).to.equal(401);
 	});
 
-	it('SIGTERM to node B moves B’s clients (told to reconnect) and leaves A’s participants connected; B exits', async () => {
+	it('SIGTERM to a node moves its clients (told to reconnect), continues its recording on another node, and leaves the other nodes’ participants connected; the node exits', async () => {
 		const room = 'consult-draining';
 		const c = await startServer(nodeEnv('node-c'), 30_000);
 		extra.push(c);
 		const host = await connect(a, { room, role: 'host', sub: 'dr-stays', waitingRoom: false });
 		await host.ok('join', { protocolVersion: 1 });
-		const onC = await connect(c, { room, role: 'clinician', sub: 'dr-moves' });
+		const onC = await connect(c, { room, role: 'host', sub: 'dr-moves' });
 		const moving = await onC.ok('join', { protocolVersion: 1 });
 		await host.waitForNotification('peerJoined', (d) => d.peer.id === moving.peerId);
+		// Node C records the room.
+		const { recordingId } = await onC.ok('startRecording', {});
+		await host.waitForNotification('recordingState', (d) => d.recordingId === recordingId && d.active);
 		let hostDisconnected = false;
 		host.socket.on('disconnect', () => (hostDisconnected = true));
 
@@ -204,6 +207,12 @@ describe('cluster: one room across nodes (waiting room, moderation, recording no
 			(error: { data?: { code?: string } }) => error.data?.code ?? 'connection_refused',
 		);
 		expect(refused === 'unavailable' || refused === 'connection_refused').to.equal(true);
+		// The recording moved: sealed on C, continued on A (the other node hosting the room).
+		await host.waitForNotification('recordingState', (d) => d.recordingId === recordingId && !d.active && d.error?.code === 'recording_moved');
+		const continued = await host.waitForNotification('recordingState', (d) => d.active && d.recordingId !== recordingId);
+		const admin = await mintToken({ room: 'any', role: 'admin' as 'host' });
+		const manifest = (await (await fetch(`${a.baseUrl}/api/recordings/${continued.recordingId}`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { manifest: { continuesFrom?: string } };
+		expect(manifest.manifest.continuesFrom).to.equal(recordingId);
 		onC.close();
 		expect(await exit).to.equal(0);
 		await host.waitForNotification('peerLeft', (d) => d.peerId === moving.peerId, 5000);
