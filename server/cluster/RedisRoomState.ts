@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger/index.js';
 import { SfuError } from '../protocol/index.js';
-import type { RoomAdmissions } from '../rooms/index.js';
+import { LocalAdmissions, type RoomAdmissions } from '../rooms/index.js';
 import { createRedisClient } from './redis.js';
 
 /** Keys of one room's shared state. */
@@ -46,6 +46,8 @@ export class RedisRoomState implements RoomAdmissions {
 	readonly #nodeId: string;
 	readonly #redis: Redis;
 	readonly #logger: Logger;
+	/** What this node knows itself (used while Redis is unreachable). */
+	readonly #local = new LocalAdmissions();
 	readonly #refresh: NodeJS.Timeout;
 	/** Rooms this node hosts (their state is refreshed). */
 	readonly #hosted = new Set<string>();
@@ -61,26 +63,30 @@ export class RedisRoomState implements RoomAdmissions {
 	}
 
 	async isAdmitted(roomId: string, sub: string): Promise<boolean> {
-		return (await this.#call(() => this.#redis.sismember(keys(roomId).admitted, sub))) === 1;
+		const shared = await this.#read(roomId, () => this.#redis.sismember(keys(roomId).admitted, sub));
+		return shared === null ? this.#local.isAdmitted(roomId, sub) : shared === 1;
 	}
 
 	async admit(roomId: string, sub: string): Promise<void> {
+		await this.#local.admit(roomId, sub);
 		const { admitted } = keys(roomId);
-		await this.#call(() => this.#redis.multi().sadd(admitted, sub).pexpire(admitted, STATE_TTL_MS).exec());
+		await this.#write(roomId, () => this.#redis.multi().sadd(admitted, sub).pexpire(admitted, STATE_TTL_MS).exec());
 	}
 
 	async isBanned(roomId: string, sub: string): Promise<boolean> {
-		return (await this.#call(() => this.#redis.sismember(keys(roomId).banned, sub))) === 1;
+		const shared = await this.#read(roomId, () => this.#redis.sismember(keys(roomId).banned, sub));
+		return shared === null ? this.#local.isBanned(roomId, sub) : shared === 1;
 	}
 
 	async ban(roomId: string, sub: string): Promise<void> {
+		await this.#local.ban(roomId, sub);
 		const { admitted, banned } = keys(roomId);
-		await this.#call(() => this.#redis.multi().srem(admitted, sub).sadd(banned, sub).pexpire(banned, STATE_TTL_MS).exec());
+		await this.#write(roomId, () => this.#redis.multi().srem(admitted, sub).sadd(banned, sub).pexpire(banned, STATE_TTL_MS).exec());
 	}
 
-	/** Local state only: the shared state goes when the last node leaves (`leave`). */
-	forget(): void {
-		// Nothing is kept locally.
+	/** The room closed here: what this node knew of it goes (the shared state goes with the last node). */
+	forget(roomId: string): void {
+		this.#local.forget(roomId);
 	}
 
 	/** This node now hosts the room. */
@@ -131,6 +137,29 @@ export class RedisRoomState implements RoomAdmissions {
 			for (const key of [k.nodes, k.admitted, k.banned, k.roster, k.recording]) pipeline.pexpire(key, STATE_TTL_MS);
 		}
 		await pipeline.exec().catch(() => undefined);
+	}
+
+	/**
+	 * A read of the shared state; null while Redis is unreachable, so the node
+	 * falls back on what it knows itself: a call in progress (a participant
+	 * resuming after a blip) must not fail because Redis restarts.
+	 */
+	async #read<T>(roomId: string, command: () => Promise<T>): Promise<T | null> {
+		try {
+			return await command();
+		} catch (error) {
+			this.#logger.warn({ err: error, roomId }, 'cluster state (Redis) unreachable: using this node’s own admissions and removals');
+			return null;
+		}
+	}
+
+	/** A write of the shared state; this node already knows it, so the room goes on while Redis is down. */
+	async #write(roomId: string, command: () => Promise<unknown>): Promise<void> {
+		try {
+			await command();
+		} catch (error) {
+			this.#logger.warn({ err: error, roomId }, 'cluster state (Redis) unreachable: an admission or removal is known to this node only until it is back');
+		}
 	}
 
 	async #call<T>(command: () => Promise<T>): Promise<T> {
