@@ -64,7 +64,17 @@ describe('cluster: a grand round across three nodes in Chromium', function () {
 		viewerC = await openDemo(browser, c.baseUrl, room, 'observer');
 		await waitForMediaFrom(viewerB, presenter, 30_000);
 		await waitForMediaFrom(viewerC, presenter, 30_000);
-		const loads = Object.fromEntries((await view(a)).map((n) => [n.id, n.load]));
+		// The cluster view is each node's last heartbeat (every 500 ms here): wait for the records
+		// written after the pipes opened rather than read one that may predate them.
+		const settled = (load: NodeView['load'] | undefined, pipesIn: number, pipesOut: number): boolean => load?.pipesIn === pipesIn && load.pipesOut === pipesOut;
+		const loads = await waitFor(
+			async () => {
+				const byNode = Object.fromEntries((await view(a)).map((n) => [n.id, n.load]));
+				return settled(byNode['node-a'], 0, 4) && settled(byNode['node-b'], 2, 0) && settled(byNode['node-c'], 2, 0) ? byNode : null;
+			},
+			5000,
+			'the pipes in the nodes’ records',
+		).catch(async () => Object.fromEntries((await view(a)).map((n) => [n.id, n.load])));
 		// Camera + microphone piped once to each viewer node; nothing piped back.
 		expect(loads['node-a']).to.deep.include({ pipesOut: 4, pipesIn: 0, peers: 1 });
 		expect(loads['node-b']).to.deep.include({ pipesIn: 2, pipesOut: 0, peers: 1 });
