@@ -198,8 +198,8 @@ describe('cluster: a consult across three nodes in Chromium', function () {
 					for (const viewer of people) {
 						const now = await framesBySender(viewer);
 						for (const sender of people) {
-							// A few new frames: the picture moves again (a moved sender's new stream starts from 0).
-							if (viewer !== sender && (now.get(sender.peerId) ?? 0) <= (frames.get(`${viewer.peerId}<${sender.peerId}`) ?? 0) + 3) return null;
+							// A new frame decoded: the picture moves again (a moved sender's new stream starts from 0).
+							if (viewer !== sender && (now.get(sender.peerId) ?? 0) <= (frames.get(`${viewer.peerId}<${sender.peerId}`) ?? 0)) return null;
 						}
 					}
 					return Date.now();
