@@ -101,8 +101,15 @@ describe('cluster: nodes and rooms over a real Redis', function () {
 		await redis.stop();
 		await sleep(800);
 		expect(await metric('sfu_cluster_redis_up')).to.equal(0);
-		// The existing call keeps working.
+		// The existing call keeps working, and someone of it coming back (a network blip) gets in.
 		expect((await inCall.client.request('createTransport', { direction: 'recv' })).ok).to.equal(true);
+		const colleague = await TestClient.connect(b.baseUrl, { token: await mintToken({ room: 'ward-9', role: 'clinician', sub: 'blip' }) });
+		clients.push(colleague);
+		expect((await colleague.request('join', { protocolVersion: 1 })).ok).to.equal(true);
+		colleague.close();
+		const back = await TestClient.connect(b.baseUrl, { token: await mintToken({ room: 'ward-9', role: 'clinician', sub: 'blip' }) });
+		clients.push(back);
+		expect((await back.request('join', { protocolVersion: 1 })).ok).to.equal(true);
 		// A new room needs the cluster state: refused, clearly.
 		const refused = await join(b, 'ward-10');
 		expect(!refused.result.ok && refused.result.error.code).to.equal('unavailable');
