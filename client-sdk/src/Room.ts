@@ -469,6 +469,8 @@ export class Room extends TypedEmitter<RoomEventMap> {
 				onLost: () => this.#reconnection.onMediaLost(),
 				onRestored: () => this.#reconnection.onMediaRestored(),
 				onGiveUp: () => this.#reconnection.onMediaGaveUp(),
+				onSignalDead: () => this.#reconnection.onSignalDead(),
+				sending: () => [...this.localParticipant.tracks.values()].some((t) => !t.muted && !!t.producer && !t.producer.closed),
 			},
 		});
 	}

@@ -85,6 +85,27 @@ type EventWindow = { demo?: { room?: { on(event: string, listener: (...args: unk
 async function recordEvents(page: Page): Promise<void> {
 	// tsx (esbuild keepNames) wraps named arrow functions in __name(): give the page one.
 	await page.evaluateOnNewDocument('globalThis.__name = globalThis.__name || ((f) => f);');
+	// Every peer connection's state changes, for diagnostics (`window.pcLog`).
+	await page.evaluateOnNewDocument(`(() => {
+		const Original = globalThis.RTCPeerConnection;
+		let n = 0;
+		globalThis.pcLog = [];
+		globalThis.RTCPeerConnection = class extends Original {
+			constructor(...args) {
+				super(...args);
+				const id = ++n;
+				this.__id = id;
+				this.addEventListener('connectionstatechange', () => globalThis.pcLog.push([id, this.connectionState, Date.now()]));
+				this.addEventListener('iceconnectionstatechange', () => globalThis.pcLog.push([id, 'ice:' + this.iceConnectionState, Date.now()]));
+				this.addEventListener('icegatheringstatechange', () => globalThis.pcLog.push([id, 'gather:' + this.iceGatheringState, Date.now()]));
+				this.addEventListener('icecandidate', (e) => globalThis.pcLog.push([id, 'cand:' + (e.candidate ? e.candidate.candidate.split(' ').slice(2, 6).join(' ') : 'end'), Date.now()]));
+			}
+			async setRemoteDescription(d) {
+				globalThis.pcLog.push([this.__id, 'setRemote:' + d.type, Date.now()]);
+				return super.setRemoteDescription(d);
+			}
+		};
+	})();`);
 	await page.evaluateOnNewDocument(() => {
 		const w = globalThis as unknown as EventWindow;
 		w.weakLog = [];
