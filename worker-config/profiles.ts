@@ -30,6 +30,12 @@ export interface MediaProfile {
 	 * shared imaging, which outranks faces.
 	 */
 	priority: number;
+	/**
+	 * The sender's share of its own uplink when the browser's estimate is
+	 * short (WebRTC encoding `priority` and `networkPriority`, the latter a
+	 * DSCP mark): 'high' is four times 'low'. Default 'low'.
+	 */
+	sendPriority?: 'very-low' | 'low' | 'medium' | 'high';
 	video?: {
 		/** Codec the publisher uses. */
 		codec: 'VP8' | 'H264';
@@ -74,11 +80,13 @@ export const MEDIA_PROFILES = {
 		description: 'speech: cheap, and never starved by video',
 		sources: ['microphone'],
 		priority: 200,
+		sendPriority: 'high',
 	},
 	'shared-audio': {
 		description: 'the audio of a shared screen or tab',
 		sources: ['screen-audio'],
 		priority: 150,
+		sendPriority: 'medium',
 	},
 } as const satisfies Record<string, MediaProfile>;
 

@@ -468,7 +468,9 @@ export class LocalParticipant {
 
 function produceOptions(track: LocalTrack, engine: RtcEngine): Omit<types.ProducerOptions, 'track'> {
 	if (track.kind === 'audio') {
-		return { codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } };
+		// Audio first on a short uplink: the browser gives the voice its share before video (profiles.ts).
+		const priority = MEDIA_PROFILES[track.source === 'microphone' ? 'voice' : 'shared-audio'].sendPriority;
+		return { encodings: [{ priority, networkPriority: priority }], codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } };
 	}
 	if (track.source === 'screen') {
 		return { encodings: SCREEN.encodings.map((e) => ({ ...e })), codecOptions: { videoGoogleStartBitrate: 1000 } };

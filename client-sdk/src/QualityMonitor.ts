@@ -161,10 +161,16 @@ export class QualityMonitor {
 		this.#degradeUplink(outbound);
 	}
 
-	/** Received videos: fewer layers as loss grows, then cameras pause (audio first). */
+	/**
+	 * Received videos: fewer layers as loss grows, then cameras pause (audio
+	 * first). Only this browser's downlink counts: what a publisher lost on its
+	 * own uplink (the server's producer score says how much) is not fixed by
+	 * receiving less here.
+	 */
 	#degradeDownlink(inbound: TrackStats[]): void {
 		if (inbound.length === 0) return;
-		const loss = Math.max(...inbound.map((s) => s.packetLossPercent));
+		const tracks = new Map([...this.#context.tracks()].map(([t]) => [t.consumerId, t]));
+		const loss = Math.max(...inbound.map((s) => Math.max(0, s.packetLossPercent - upstreamLossPercent(tracks.get(s.consumerId ?? '')?.score?.producerScore))));
 		const target = layerFor(loss);
 		if (target < this.#downCap) {
 			this.#downBetter = 0;
@@ -217,6 +223,15 @@ export class QualityMonitor {
 const ORDER = [ConnectionQuality.Excellent, ConnectionQuality.Good, ConnectionQuality.Poor, ConnectionQuality.Lost];
 function worse(a: ConnectionQuality, b: ConnectionQuality): ConnectionQuality {
 	return ORDER.indexOf(a) >= ORDER.indexOf(b) ? a : b;
+}
+
+/**
+ * The loss on a publisher's uplink that a server producer score (0..10)
+ * stands for: mediasoup scores a stream round(10 × delivered⁴).
+ */
+export function upstreamLossPercent(producerScore: number | undefined): number {
+	if (producerScore === undefined || producerScore >= 10) return 0;
+	return 100 * (1 - Math.pow(Math.max(0, producerScore) / 10, 0.25));
 }
 
 function layerFor(lossPercent: number): VideoQuality {
