@@ -25,6 +25,11 @@ const RECOVERY_SAMPLES = 3;
 const DEGRADE_SAMPLES = 2;
 /** Samples ignored for degradation after media came back: loss reports still describe the outage. */
 const SETTLE_SAMPLES = 2;
+/** How long cameras paused for a weak downlink stay paused before a retry, ms (doubling per pause, up to the max). */
+const PAUSE_HOLD_MS = 20_000;
+const PAUSE_HOLD_MAX_MS = 120_000;
+/** Share of a sample interval a received camera video spent frozen that counts as congestion. */
+const FROZEN_SHARE = 0.2;
 /** Samples in a row without a packet before a remote participant is 'lost'. */
 const LOST_SAMPLES = 2;
 
@@ -55,6 +60,11 @@ export class QualityMonitor {
 	#upBetter = 0;
 	#upWorse = 0;
 	#settling = 0;
+	/** Per received camera video: its freeze counter at the previous sample (seconds) and when. */
+	readonly #freezes = new Map<string, { total: number; at: number }>();
+	/** Cameras paused for the downlink stay paused until then (performance.now()), holding longer each time. */
+	#pausedUntil = 0;
+	#pauseHoldMs = 0;
 
 	constructor(context: QualityMonitorContext, intervalMs: number) {
 		this.#context = context;
@@ -171,7 +181,19 @@ export class QualityMonitor {
 		if (inbound.length === 0) return;
 		const tracks = new Map([...this.#context.tracks()].map(([t]) => [t.consumerId, t]));
 		const loss = Math.max(...inbound.map((s) => Math.max(0, s.packetLossPercent - upstreamLossPercent(tracks.get(s.consumerId ?? '')?.score?.producerScore))));
-		const target = layerFor(loss);
+		let target = layerFor(loss);
+		// A picture that freezes is congestion the loss may not show yet (the server's
+		// estimate gave video what audio needed): one layer below what arrives now.
+		const now = performance.now();
+		for (const s of inbound) {
+			if (s.kind !== 'video' || s.source !== 'camera' || !s.consumerId) continue;
+			const before = this.#freezes.get(s.consumerId);
+			this.#freezes.set(s.consumerId, { total: s.totalFreezesDuration, at: now });
+			const track = tracks.get(s.consumerId);
+			if (!before || !track || (track.score?.producerScore ?? 10) < 8) continue;
+			const frozenShare = (s.totalFreezesDuration - before.total) / Math.max(0.5, (now - before.at) / 1000);
+			if (frozenShare >= FROZEN_SHARE) target = Math.min(target, Math.max(VideoQuality.Low, (track.currentLayers.spatial ?? this.#downCap) - 1) as VideoQuality);
+		}
 		if (target < this.#downCap) {
 			this.#downBetter = 0;
 			if (++this.#downWorse >= DEGRADE_SAMPLES) {
@@ -188,10 +210,19 @@ export class QualityMonitor {
 			this.#downBetter = 0;
 			this.#downWorse = 0;
 		}
-		// Already at the lowest layer and still losing: video gives way to audio.
-		this.#downPoorAtLow = this.#downCap === VideoQuality.Low && loss >= POOR.loss ? this.#downPoorAtLow + 1 : 0;
-		if (!this.#downPaused && this.#downPoorAtLow >= RECOVERY_SAMPLES) this.#downPaused = true;
-		else if (this.#downPaused && this.#downCap > VideoQuality.Low) this.#downPaused = false;
+		// Already at the lowest layer and still losing, or still freezing: video gives way to audio.
+		const struggling = loss >= POOR.loss || (target === VideoQuality.Low && layerFor(loss) > VideoQuality.Low);
+		this.#downPoorAtLow = this.#downCap === VideoQuality.Low && struggling ? this.#downPoorAtLow + 1 : 0;
+		if (!this.#downPaused && this.#downPoorAtLow >= RECOVERY_SAMPLES) {
+			// Paused cleanly, and kept paused a while: trying again too soon is a picture that freezes and jumps.
+			this.#downPaused = true;
+			this.#pauseHoldMs = Math.min(PAUSE_HOLD_MAX_MS, this.#pauseHoldMs * 2 || PAUSE_HOLD_MS);
+			this.#pausedUntil = now + this.#pauseHoldMs;
+		} else if (this.#downPaused && this.#downCap > VideoQuality.Low && now >= this.#pausedUntil) {
+			this.#downPaused = false;
+		} else if (!this.#downPaused && this.#downCap > VideoQuality.Low) {
+			this.#pauseHoldMs = 0;
+		}
 		for (const [track] of this.#context.tracks()) track.setDownlinkLimit(this.#downCap, this.#downPaused);
 	}
 
