@@ -192,7 +192,7 @@ export class QualityMonitor {
 			const track = tracks.get(s.consumerId);
 			if (!before || !track || (track.score?.producerScore ?? 10) < 8) continue;
 			const frozenShare = (s.totalFreezesDuration - before.total) / Math.max(0.5, (now - before.at) / 1000);
-			if (frozenShare >= FROZEN_SHARE) target = Math.min(target, Math.max(VideoQuality.Low, (track.currentLayers.spatial ?? this.#downCap) - 1) as VideoQuality);
+			if (frozenShare >= FROZEN_SHARE) target = Math.min(target, Math.max(VideoQuality.Low, (track.currentLayers.spatial ?? this.#downCap) - 1));
 		}
 		if (target < this.#downCap) {
 			this.#downBetter = 0;
