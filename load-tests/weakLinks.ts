@@ -27,7 +27,7 @@ import type { WeakLinksResult } from './lib/results.js';
 const { values } = parseArgs({
 	options: {
 		profiles: { type: 'string', default: 'clean,district 4G,mountain link,bad phone,outage' },
-		settle: { type: 'string', default: '12' },
+		settle: { type: 'string', default: '20' },
 		measure: { type: 'string', default: '20' },
 		recover: { type: 'string', default: '10' },
 	},

@@ -46,6 +46,12 @@ export interface MediaProfile {
 		encodings: readonly SendEncoding[];
 		/** Browser hint: 'motion' keeps frame rate, 'detail' keeps resolution. */
 		contentHint: 'motion' | 'detail';
+		/**
+		 * The lowest layer when the sender's own uplink cannot carry it (a phone
+		 * on a weak cell): fewer frames and bits, so the voice keeps its share.
+		 * Unset: the lowest layer as it is.
+		 */
+		weakUplinkFloor?: { maxBitrate: number; maxFramerate: number };
 	};
 }
 
@@ -62,6 +68,7 @@ export const MEDIA_PROFILES = {
 				{ scaleResolutionDownBy: 1, maxBitrate: 1_200_000, scalabilityMode: 'L1T3' },
 			],
 			contentHint: 'motion',
+			weakUplinkFloor: { maxBitrate: 70_000, maxFramerate: 10 },
 		},
 	},
 	imaging: {

@@ -4,6 +4,7 @@ import type { RemoteTrack } from './RemoteTrack.js';
 import { ConnectionQuality, RoomEvent, TrackStreamState, VideoQuality, type RoomEventMap } from './RoomEvent.js';
 import { inboundStats, outboundStats, StatsSampler, worsePath, type MediaPath, type TrackStats } from './stats.js';
 import type { TypedEmitter } from './TypedEmitter.js';
+import { MEDIA_PROFILES } from '../../worker-config/profiles.js';
 
 /** @internal What the monitor reads from its room. */
 export interface QualityMonitorContext {
@@ -25,6 +26,8 @@ const RECOVERY_SAMPLES = 3;
 const DEGRADE_SAMPLES = 2;
 /** Samples ignored for degradation after media came back: loss reports still describe the outage. */
 const SETTLE_SAMPLES = 2;
+/** The camera's lowest layer bitrate (profiles.ts): an uplink estimate below it is starved. */
+const LOWEST_LAYER_BITRATE = MEDIA_PROFILES.consult.video.encodings[0].maxBitrate;
 /** How long cameras paused for a weak downlink stay paused before a retry, ms (doubling per pause, up to the max). */
 const PAUSE_HOLD_MS = 20_000;
 const PAUSE_HOLD_MAX_MS = 120_000;
@@ -57,6 +60,8 @@ export class QualityMonitor {
 	#downWorse = 0;
 	#downPoorAtLow = 0;
 	#upLimit = VideoQuality.High;
+	#upWeak = false;
+	#upWeakCount = 0;
 	#upBetter = 0;
 	#upWorse = 0;
 	#settling = 0;
@@ -190,7 +195,8 @@ export class QualityMonitor {
 			const before = this.#freezes.get(s.consumerId);
 			this.#freezes.set(s.consumerId, { total: s.totalFreezesDuration, at: now });
 			const track = tracks.get(s.consumerId);
-			if (!before || !track || (track.score?.producerScore ?? 10) < 8) continue;
+			// Freezes without any loss are this machine's (a busy decoder), not the link's.
+			if (!before || !track || (track.score?.producerScore ?? 10) < 8 || loss < 1) continue;
 			const frozenShare = (s.totalFreezesDuration - before.total) / Math.max(0.5, (now - before.at) / 1000);
 			if (frozenShare >= FROZEN_SHARE) target = Math.min(target, Math.max(VideoQuality.Low, (track.currentLayers.spatial ?? this.#downCap) - 1));
 		}
@@ -248,6 +254,15 @@ export class QualityMonitor {
 			this.#upWorse = 0;
 		}
 		this.#context.local.setUplinkLimit(this.#upLimit);
+		// The browser's own estimate cannot even carry the lowest layer: send it with fewer frames and bits.
+		const camera = video.find((s) => s.source === 'camera');
+		const starved = !!camera && camera.qualityLimitationReason === 'bandwidth' && camera.bitrate < LOWEST_LAYER_BITRATE;
+		this.#upWeakCount = starved === this.#upWeak ? 0 : this.#upWeakCount + 1;
+		if (this.#upWeakCount >= (starved ? DEGRADE_SAMPLES : RECOVERY_SAMPLES)) {
+			this.#upWeak = starved;
+			this.#upWeakCount = 0;
+		}
+		this.#context.local.setWeakUplink(this.#upWeak);
 	}
 }
 

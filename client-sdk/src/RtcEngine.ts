@@ -65,7 +65,12 @@ export class RtcEngine {
 		}
 		if (this.#closed) throw new SdkError('closed', 'the room was closed');
 		this.#device = device;
-		return device.rtpCapabilities as unknown as RequestOf<'setRtpCapabilities'>['rtpCapabilities'];
+		return this.receiveCapabilities;
+	}
+
+	/** What this browser tells the server it can receive (`setRtpCapabilities`, `join`). */
+	get receiveCapabilities(): RequestOf<'setRtpCapabilities'>['rtpCapabilities'] {
+		return this.device.rtpCapabilities as unknown as RequestOf<'setRtpCapabilities'>['rtpCapabilities'];
 	}
 
 	/**

@@ -90,11 +90,13 @@ async function recordEvents(page: Page): Promise<void> {
 		const Original = globalThis.RTCPeerConnection;
 		let n = 0;
 		globalThis.pcLog = [];
+		globalThis.pcs = [];
 		globalThis.RTCPeerConnection = class extends Original {
 			constructor(...args) {
 				super(...args);
 				const id = ++n;
 				this.__id = id;
+				globalThis.pcs.push(this);
 				this.addEventListener('connectionstatechange', () => globalThis.pcLog.push([id, this.connectionState, Date.now()]));
 				this.addEventListener('iceconnectionstatechange', () => globalThis.pcLog.push([id, 'ice:' + this.iceConnectionState, Date.now()]));
 				this.addEventListener('icegatheringstatechange', () => globalThis.pcLog.push([id, 'gather:' + this.iceGatheringState, Date.now()]));
