@@ -68,8 +68,11 @@ describe('network: weak links (a consult over impaired links, network namespaces
 	async function onProfile(name: 'mountain link' | 'bad phone'): Promise<{ up: DirectionResult; down: DirectionResult }> {
 		await consult!.impair(WEAK_LINK_PROFILES[name]);
 		await sleep(SETTLE_S * 1000);
-		const { up, down } = await consult!.measure(MEASURE_S);
+		const { up, down, samples } = await consult!.measure(MEASURE_S);
 		console.log(`      ${name}: up ${summary(up)}; down ${summary(down)}`);
+		// The impairment really is on the media's path: UDP through the link's relay, its round trip added.
+		expect(samples.at(-1)!.patient.mediaPath).to.equal('udp');
+		expect(up.rttMs, 'the patient’s round trip').to.be.at.least(0.9 * WEAK_LINK_PROFILES[name].rttMs);
 		return { up, down };
 	}
 
@@ -144,7 +147,8 @@ describe('network: weak links (a consult over impaired links, network namespaces
 		console.log(`      address ${ip}: media back both ways ${backMs} ms after the switch; patient events ${patientEvents.filter((e) => e.event !== 'connectionQualityChanged').map((e) => `${e.event}:${e.args[0] ?? ''}`).join(', ')}`);
 		expect(backMs, 'media back both ways').to.not.equal(null);
 		expect(backMs!).to.be.at.most(5000);
-		const after = await c.sample();
+		const after = await c.until((s) => s.patient.mediaPath !== null, 5000, 'the patient’s media path');
+		expect(after.patient.mediaPath, 'still UDP, through the patient’s link').to.equal('udp');
 		expect(after.patient.peerId).to.equal(patientId);
 		expect(after.patient.state).to.equal('joined');
 		expect(patientEvents.map((e) => e.event)).to.not.include('waitingForAdmission');

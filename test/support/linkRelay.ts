@@ -3,10 +3,10 @@
  * {@link TestNetwork.impair} as its own process inside the router namespace
  * (this kernel has no netem, so delay cannot come from tc). The router
  * redirects the client's UDP towards the SFU's WebRTC port to this relay
- * (nftables `redirect`), so the client still sees the SFU's address and its
+ * (nftables `dnat`), so the client still sees the SFU's address and its
  * replies come back from it: nothing in the page knows the relay is there.
  *
- *   node --import tsx test/support/linkRelay.ts <listenPort> <targetIp> <targetPort>
+ *   node --import tsx test/support/linkRelay.ts <listenPort> <targetIp> <targetPort> [bindIp]
  *
  * stdin, one JSON object a line: `{"rttMs":150,"jitterMs":30}` (added round
  * trip, half each way; ± jitter per datagram and direction). stdout: `ready`
@@ -21,8 +21,15 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createInterface } from 'node:readline';
 
 const [listenPort, targetIp, targetPort] = [Number(process.argv[2]), process.argv[3] ?? '', Number(process.argv[4])];
+/**
+ * The address to listen on. A fixed one, not 0.0.0.0: answers must leave from
+ * the address the router redirected to, or conntrack cannot give them the
+ * server's address back (after an address switch the kernel would pick the
+ * client's new subnet's router address as source).
+ */
+const bindIp = process.argv[5] ?? '0.0.0.0';
 if (!listenPort || !targetIp || !targetPort) {
-	process.stderr.write('usage: linkRelay.ts <listenPort> <targetIp> <targetPort>\n');
+	process.stderr.write('usage: linkRelay.ts <listenPort> <targetIp> <targetPort> [bindIp]\n');
 	process.exit(2);
 }
 
@@ -68,7 +75,7 @@ front.on('error', (error) => {
 	process.stderr.write(`relay: ${error.message}\n`);
 	process.exit(1);
 });
-front.bind(listenPort, () => process.stdout.write('ready\n'));
+front.bind(listenPort, bindIp, () => process.stdout.write('ready\n'));
 
 createInterface({ input: process.stdin }).on('line', (line) => {
 	try {

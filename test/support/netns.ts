@@ -147,7 +147,7 @@ export class TestNetwork {
 
 	/**
 	 * Sends `client`'s UDP towards the server's media port `port` through a
-	 * relay process in the router (nftables `redirect`; the client still sees
+	 * relay process in the router (nftables `dnat`; the client still sees
 	 * the server's address), so that {@link impair} can add delay and jitter.
 	 * Call once, before the client's media starts.
 	 */
@@ -215,7 +215,7 @@ export class TestNetwork {
 			pre.push(...lossRule(`iifname "${iface}"`, impairment.upLossPercent ?? impairment.lossPercent));
 			post.push(...lossRule(`oifname "${iface}"`, impairment.downLossPercent ?? impairment.lossPercent));
 		}
-		const redirects = [...this.#relays].map(([name, relay]) => `iifname "${this.#client(name).iface}" ip daddr ${this.serverIp} udp dport ${relay.targetPort} redirect to :${relay.port}`);
+		const redirects = [...this.#relays].map(([name, relay]) => `iifname "${this.#client(name).iface}" ip daddr ${this.serverIp} udp dport ${relay.targetPort} dnat to ${RELAY_IP}:${relay.port}`);
 		const lines = [
 			'table inet thimpair {}',
 			'delete table inet thimpair',
@@ -449,6 +449,9 @@ async function setRate(ns: string, iface: string, kbps: number | undefined): Pro
 	await run(IP, ['netns', 'exec', ns, TC, 'qdisc', 'replace', 'dev', iface, 'root', 'tbf', 'rate', `${kbps}kbit`, 'burst', String(burstBytes), 'latency', '200ms']);
 }
 
+/** Where media relays listen: the router's address towards the server, which no client switch changes. */
+const RELAY_IP = '10.200.1.1';
+
 /** The delay relay (test/support/linkRelay.ts) running in the router namespace. */
 class LinkRelay {
 	readonly port: number;
@@ -466,7 +469,7 @@ class LinkRelay {
 
 	static async start(network: TestNetwork, port: number, targetIp: string, targetPort: number): Promise<LinkRelay> {
 		const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'linkRelay.ts');
-		const proc = spawn(IP, ['netns', 'exec', network.router, process.execPath, '--import', 'tsx', script, String(port), targetIp, String(targetPort)], {
+		const proc = spawn(IP, ['netns', 'exec', network.router, process.execPath, '--import', 'tsx', script, String(port), targetIp, String(targetPort), RELAY_IP], {
 			stdio: ['pipe', 'pipe', 'pipe'],
 			cwd: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'),
 		});

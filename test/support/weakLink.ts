@@ -64,6 +64,8 @@ export interface PageSample {
 	inbound: InboundSample[];
 	/** Round trip of this browser's selected candidate pair, seconds. */
 	rtt: number | null;
+	/** How this browser's media reaches the SFU ('udp' through the impaired link's relay, or 'tcp'). */
+	mediaPath: string | null;
 	/** This participant's own quality, and each remote participant's, as the SDK rates them. */
 	ownQuality: string;
 	quality: Record<string, string>;
@@ -142,7 +144,7 @@ export function samplePage(page: Page): Promise<PageSample> {
 		const w = globalThis as unknown as {
 			demo: {
 				state: string;
-				room: { participants: Map<string, Participant>; localParticipant: { id: string; connectionQuality: string }; getTrackStats(): Promise<Stats[]> };
+				room: { participants: Map<string, Participant>; localParticipant: { id: string; connectionQuality: string; mediaPath?: string }; getTrackStats(): Promise<Stats[]> };
 			};
 		};
 		const room = w.demo.room;
@@ -200,6 +202,7 @@ export function samplePage(page: Page): Promise<PageSample> {
 			peerId: room.localParticipant.id,
 			inbound,
 			rtt,
+			mediaPath: room.localParticipant.mediaPath ?? null,
 			ownQuality: room.localParticipant.connectionQuality,
 			quality,
 			sentWidth: camera?.frameWidth ?? 0,
