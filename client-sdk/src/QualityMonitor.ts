@@ -31,6 +31,8 @@ const LOWEST_LAYER_BITRATE = MEDIA_PROFILES.consult.video.encodings[0].maxBitrat
 /** How long cameras paused for a weak downlink stay paused before a retry, ms (doubling per pause, up to the max). */
 const PAUSE_HOLD_MS = 20_000;
 const PAUSE_HOLD_MAX_MS = 120_000;
+/** A received camera video at fewer frames per second than this, on a lossy link, is crawling. */
+const CRAWLING_FPS = 3;
 /** Share of a sample interval a received camera video spent frozen that counts as congestion. */
 const FROZEN_SHARE = 0.2;
 /** Samples in a row without a packet before a remote participant is 'lost'. */
@@ -216,8 +218,13 @@ export class QualityMonitor {
 			this.#downBetter = 0;
 			this.#downWorse = 0;
 		}
-		// Already at the lowest layer and still losing, or still freezing: video gives way to audio.
-		const struggling = loss >= POOR.loss || (target === VideoQuality.Low && layerFor(loss) > VideoQuality.Low);
+		// Already at the lowest layer and still losing, freezing, or crawling (fewer frames than the
+		// lowest layer's lowest temporal layer gives: a slide show, not a picture): video gives way to audio.
+		const crawling = inbound.some((s) => {
+			const track = s.consumerId ? tracks.get(s.consumerId) : undefined;
+			return s.kind === 'video' && s.source === 'camera' && loss >= 1 && s.framesPerSecond > 0 && s.framesPerSecond < CRAWLING_FPS && (track?.score?.producerScore ?? 10) >= 8;
+		});
+		const struggling = loss >= POOR.loss || crawling || (target === VideoQuality.Low && layerFor(loss) > VideoQuality.Low);
 		this.#downPoorAtLow = this.#downCap === VideoQuality.Low && struggling ? this.#downPoorAtLow + 1 : 0;
 		if (!this.#downPaused && this.#downPoorAtLow >= RECOVERY_SAMPLES) {
 			// Paused cleanly, and kept paused a while: trying again too soon is a picture that freezes and jumps.
