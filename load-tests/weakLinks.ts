@@ -64,6 +64,13 @@ const recoveries: { up: Recovery; down: Recovery }[] = [];
 const startedAt = Date.now();
 console.log(`weak links: ${names.join(', ')} (settle ${settleS} s, measure ${measureS} s, recover ${recoverS} s)`);
 const consult = await WeakLinkConsult.start();
+// Stopped from outside (Ctrl-C, a CI timeout): still remove the namespaces and what runs in them.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+	process.once(signal, () => {
+		console.error(`weak links: ${signal}, cleaning up`);
+		void consult.close().finally(() => process.exit(130));
+	});
+}
 try {
 	await sleep(5000);
 	for (const name of names) {
