@@ -30,6 +30,12 @@ export interface MediaProfile {
 	 * shared imaging, which outranks faces.
 	 */
 	priority: number;
+	/**
+	 * The sender's share of its own uplink when the browser's estimate is
+	 * short (WebRTC encoding `priority` and `networkPriority`, the latter a
+	 * DSCP mark): 'high' is four times 'low'. Default 'low'.
+	 */
+	sendPriority?: 'very-low' | 'low' | 'medium' | 'high';
 	video?: {
 		/** Codec the publisher uses. */
 		codec: 'VP8' | 'H264';
@@ -40,6 +46,12 @@ export interface MediaProfile {
 		encodings: readonly SendEncoding[];
 		/** Browser hint: 'motion' keeps frame rate, 'detail' keeps resolution. */
 		contentHint: 'motion' | 'detail';
+		/**
+		 * The lowest layer when the sender's own uplink cannot carry it (a phone
+		 * on a weak cell): fewer frames and bits, so the voice keeps its share.
+		 * Unset: the lowest layer as it is.
+		 */
+		weakUplinkFloor?: { maxBitrate: number; maxFramerate: number };
 	};
 }
 
@@ -56,6 +68,7 @@ export const MEDIA_PROFILES = {
 				{ scaleResolutionDownBy: 1, maxBitrate: 1_200_000, scalabilityMode: 'L1T3' },
 			],
 			contentHint: 'motion',
+			weakUplinkFloor: { maxBitrate: 70_000, maxFramerate: 10 },
 		},
 	},
 	imaging: {
@@ -74,11 +87,13 @@ export const MEDIA_PROFILES = {
 		description: 'speech: cheap, and never starved by video',
 		sources: ['microphone'],
 		priority: 200,
+		sendPriority: 'high',
 	},
 	'shared-audio': {
 		description: 'the audio of a shared screen or tab',
 		sources: ['screen-audio'],
 		priority: 150,
+		sendPriority: 'medium',
 	},
 } as const satisfies Record<string, MediaProfile>;
 

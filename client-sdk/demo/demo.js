@@ -35,6 +35,7 @@
 		toggleMic: $('toggle-mic'),
 		toggleCamera: $('toggle-camera'),
 		toggleScreen: $('toggle-screen'),
+		toggleAudioOnly: $('toggle-audio-only'),
 		toggleDevices: $('toggle-devices'),
 		devicePanel: $('device-panel'),
 		cameraSelect: $('camera-select'),
@@ -172,17 +173,23 @@
 		return tile;
 	}
 
+	/** A phone in portrait: the others large, one above the other, this participant's camera small over them. */
+	const phoneLayout = window.matchMedia('(max-width: 600px)');
+
 	function relayout() {
 		const presenting = ui.presentation.children.length > 0;
 		ui.presentation.hidden = !presenting;
 		ui.stageArea.classList.toggle('presenting', presenting);
-		if (presenting) {
+		if (phoneLayout.matches) {
+			ui.grid.style.gridTemplateColumns = '';
+		} else if (presenting) {
 			ui.grid.style.gridTemplateColumns = '1fr';
 		} else {
 			Kit.fitGrid(ui.grid, ui.grid.children.length);
 		}
 	}
 	window.addEventListener('resize', relayout);
+	phoneLayout.addEventListener('change', relayout);
 	new ResizeObserver(() => relayout()).observe(ui.stageArea);
 
 	function isHost() {
@@ -280,6 +287,11 @@
 			}
 		});
 		room.on(RoomEvent.WaitingListChanged, renderWaitingList);
+		room.on(RoomEvent.AudioOnlyChanged, (enabled) => {
+			log(`audioOnly:${enabled}`);
+			banner(enabled ? 'Audio only: video is paused so the voices keep the connection.' : 'Video is back on.', 'info', 4000);
+			updateControls();
+		});
 		room.on(RoomEvent.AudienceChanged, (viewers) => {
 			// Grand rounds (broadcast rooms): presenters see how many are watching.
 			$('audience').hidden = false;
@@ -404,6 +416,9 @@
 			ui.toggleCamera.textContent = camera.muted ? 'Start video' : 'Stop video';
 			ui.toggleCamera.classList.toggle('off', camera.muted);
 		}
+		ui.toggleAudioOnly.hidden = !CAMERA_ROLES.includes(local.role);
+		ui.toggleAudioOnly.textContent = demo.room.audioOnly ? 'Video on' : 'Audio only';
+		ui.toggleAudioOnly.classList.toggle('on', demo.room.audioOnly);
 		ui.toggleScreen.textContent = local.isScreenShareEnabled ? 'Stop sharing' : 'Share screen';
 		ui.toggleScreen.classList.toggle('on', local.isScreenShareEnabled);
 		const tile = tiles.get(localKey());
@@ -512,6 +527,14 @@
 				}
 			})
 			.catch((e) => showError(e, 'Screen share'))
+			.finally(updateControls);
+	});
+	ui.toggleAudioOnly.addEventListener('click', () => {
+		const room = demo.room;
+		if (!room) return;
+		room
+			.setAudioOnly(!room.audioOnly)
+			.catch((e) => showError(e, 'Audio only'))
 			.finally(updateControls);
 	});
 	ui.toggleRecording.addEventListener('click', () => {

@@ -306,6 +306,18 @@ export class LocalParticipant {
 		if (changed) this.#context.events.emit(muted ? RoomEvent.TrackMuted : RoomEvent.TrackUnmuted, track, this);
 	}
 
+	/**
+	 * @internal Uplink degradation: the camera's lowest layer at the profile's
+	 * weak-uplink floor (fewer frames and bits) or as published.
+	 */
+	setWeakUplink(weak: boolean): void {
+		const camera = this.tracks.get('camera');
+		const floor = CAMERA.weakUplinkFloor;
+		if (!camera || !floor) return;
+		if (weak === !!camera.lowestLayerFloor) return;
+		camera.setLowestLayerFloor(weak ? floor : undefined, CAMERA.encodings[0]);
+	}
+
 	/** @internal Uplink degradation: the highest simulcast layer to send (0 = lowest). */
 	setUplinkLimit(layer: number): void {
 		for (const track of this.tracks.values()) track.setMaxSpatialLayer(layer);
@@ -468,7 +480,11 @@ export class LocalParticipant {
 
 function produceOptions(track: LocalTrack, engine: RtcEngine): Omit<types.ProducerOptions, 'track'> {
 	if (track.kind === 'audio') {
-		return { codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } };
+		// Audio first on a short uplink: the browser gives the voice its share before video (profiles.ts).
+		const priority = MEDIA_PROFILES[track.source === 'microphone' ? 'voice' : 'shared-audio'].sendPriority;
+		// opusNack: the server asks again for voice packets a weak uplink lost (mediasoup-client
+		// announces audio NACK for Chromium; without this option it strips it when sending).
+		return { encodings: [{ priority, networkPriority: priority }], codecOptions: { opusStereo: false, opusDtx: true, opusFec: true, opusNack: true } };
 	}
 	if (track.source === 'screen') {
 		return { encodings: SCREEN.encodings.map((e) => ({ ...e })), codecOptions: { videoGoogleStartBitrate: 1000 } };

@@ -42,6 +42,8 @@ export class LocalTrack {
 	readonly #elements = new MediaElements();
 	#track: MediaStreamTrack;
 	#maxSpatialLayer: number | undefined;
+	/** The lowest layer's settings while the uplink is too weak for it (undefined: as published). */
+	#floor: { maxBitrate: number; maxFramerate: number } | undefined;
 	#producer: types.Producer<ProducerAppData> | undefined;
 	#muted: boolean;
 
@@ -136,6 +138,28 @@ export class LocalTrack {
 		if (!producer || producer.closed || this.kind !== 'video' || !this.publishOptions.simulcast) return;
 		if (producer.maxSpatialLayer === layer) return;
 		producer.setMaxSpatialLayer(layer).catch(() => undefined);
+	}
+
+	/**
+	 * @internal Weak uplink: sends the lowest layer with `floor`'s bitrate and
+	 * frame rate (undefined: back to `normal`, the layer as published).
+	 */
+	setLowestLayerFloor(floor: { maxBitrate: number; maxFramerate: number } | undefined, normal: { maxBitrate: number }): void {
+		this.#floor = floor;
+		const sender = this.#producer?.rtpSender;
+		if (!sender || this.#producer?.closed || this.kind !== 'video') return;
+		const parameters = sender.getParameters();
+		const lowest = parameters.encodings[0];
+		if (!lowest) return;
+		lowest.maxBitrate = floor?.maxBitrate ?? normal.maxBitrate;
+		if (floor) lowest.maxFramerate = floor.maxFramerate;
+		else delete lowest.maxFramerate;
+		sender.setParameters(parameters).catch(() => undefined);
+	}
+
+	/** @internal The floor in force, if any. */
+	get lowestLayerFloor(): { maxBitrate: number; maxFramerate: number } | undefined {
+		return this.#floor;
 	}
 
 	/** @internal Applies a mute locally; returns whether it changed. */

@@ -46,7 +46,7 @@ export class MediaSession {
 	async join(isEnded: () => boolean, options: { freshTransports?: boolean } = {}): Promise<{ outcome: JoinOutcome; answer: JoinResponse }> {
 		const resume = this.#active;
 		const payload: RequestOf<'join'> = { protocolVersion: PROTOCOL_VERSION };
-		if (this.#engine.loaded) payload.rtpCapabilities = this.#engine.device.rtpCapabilities as unknown as RequestOf<'join'>['rtpCapabilities'];
+		if (this.#engine.loaded) payload.rtpCapabilities = this.#engine.receiveCapabilities;
 		// `freshTransports`: keep the peer but let the server close every transport (ICE restarts did not help).
 		if (resume) payload.resume = { transportIds: options.freshTransports ? [] : (['send', 'recv'] as const).flatMap((d) => this.#engine.transport(d)?.id ?? []) };
 		const answer = await this.#signal.request('join', payload);

@@ -9,6 +9,14 @@ export interface MediaWatchdogHooks {
 	onRestored(): void;
 	/** ICE restarts did not bring media back: the transports must be rebuilt. */
 	onGiveUp(): void;
+	/**
+	 * Media stopped and the signaling connection did not answer an ICE restart
+	 * in time either: it is most likely dead too (bound to an address the
+	 * device lost); reopen it now rather than after Socket.IO's ping timeout.
+	 */
+	onSignalDead(): void;
+	/** True while this participant publishes at least one unmuted track (the server then always answers with RTCP). */
+	sending(): boolean;
 }
 
 /** @internal Timings, in ms. */
@@ -25,7 +33,24 @@ export interface MediaWatchdogOptions {
 	 * servers. 0 turns the fallback off. Default 8000.
 	 */
 	relayFallbackMs?: number;
+	/**
+	 * How long every transport that was carrying media may receive nothing
+	 * before media counts as lost, while ICE may still call it connected (a
+	 * network switch: Chromium notices only after 5–7 s). Default 1200.
+	 */
+	stallMs?: number;
+	/**
+	 * How long an ICE restart request may go unanswered, once media stalled,
+	 * before the signaling connection counts as dead too and is reopened.
+	 * Default 1500.
+	 */
+	signalProbeTimeoutMs?: number;
 }
+
+/** How often the watchdog reads the transports' received bytes, ms. */
+const POLL_MS = 400;
+/** A transport counts as carrying media if it received something within this long, ms. */
+const RECENT_MS = 6000;
 
 /**
  * Watches the WebRTC transports while signaling may be fine: a network
@@ -49,13 +74,25 @@ export class MediaWatchdog {
 	/** Relay-only was tried once in this session (it is not tried again). */
 	#relayTried = false;
 	readonly #waiters = new Set<() => void>();
+	/** Per direction: the transport, its byte counters, and when they last grew. */
+	readonly #flow: Partial<Record<Direction, { transportId: string; received: number; grewAt: number }>> = {};
+	/** Directions whose media stopped while ICE still said connected (empty: none). */
+	readonly #stalled = new Set<Direction>();
+	readonly #pollTimer: ReturnType<typeof setInterval>;
+	#polling = false;
 
 	constructor(engine: RtcEngine, signal: SignalClient, hooks: MediaWatchdogHooks, options: MediaWatchdogOptions = {}) {
 		this.#engine = engine;
 		this.#signal = signal;
 		this.#hooks = hooks;
-		this.#options = { graceMs: 1000, restartEveryMs: 4000, maxRestarts: 3, relayFallbackMs: 8000, ...options };
+		this.#options = { graceMs: 1000, restartEveryMs: 4000, maxRestarts: 3, relayFallbackMs: 8000, stallMs: 1200, signalProbeTimeoutMs: 1500, ...options };
 		engine.onConnectionStateChange = () => this.#check();
+		this.#pollTimer = setInterval(() => void this.#poll(), POLL_MS);
+	}
+
+	/** True while every transport that carried media is connected and receiving. */
+	get #flowing(): boolean {
+		return this.#engine.mediaConnected && this.#stalled.size === 0;
 	}
 
 	/** True while media is considered lost. */
@@ -74,7 +111,7 @@ export class MediaWatchdog {
 
 	/** Resolves true once media is connected, false after `timeoutMs`. */
 	whenConnected(timeoutMs: number): Promise<boolean> {
-		if (this.#engine.mediaConnected) return Promise.resolve(true);
+		if (this.#flowing) return Promise.resolve(true);
 		return new Promise((resolve) => {
 			const done = (ok: boolean): void => {
 				clearTimeout(timer);
@@ -95,6 +132,7 @@ export class MediaWatchdog {
 	/** Forget a loss (the transports were rebuilt). */
 	reset(): void {
 		this.#lost = false;
+		this.#stalled.clear();
 		this.#attempts = 0;
 		clearTimeout(this.#lostTimer);
 		clearTimeout(this.#restartTimer);
@@ -104,6 +142,7 @@ export class MediaWatchdog {
 
 	close(): void {
 		this.#closed = true;
+		clearInterval(this.#pollTimer);
 		clearTimeout(this.#lostTimer);
 		clearTimeout(this.#restartTimer);
 		clearTimeout(this.#relayTimer);
@@ -115,7 +154,7 @@ export class MediaWatchdog {
 		if (this.#closed) return;
 		this.#checkDirectPaths();
 		const engine = this.#engine;
-		if (engine.mediaConnected) {
+		if (this.#flowing) {
 			clearTimeout(this.#lostTimer);
 			clearTimeout(this.#restartTimer);
 			this.#lostTimer = undefined;
@@ -134,7 +173,7 @@ export class MediaWatchdog {
 		this.#lostTimer = setTimeout(
 			() => {
 				this.#lostTimer = undefined;
-				if (this.#closed || this.#engine.mediaConnected) return;
+				if (this.#closed || this.#flowing) return;
 				this.#lost = true;
 				this.#hooks.onLost();
 				this.#restart();
@@ -186,13 +225,75 @@ export class MediaWatchdog {
 			this.#hooks.onGiveUp();
 			return;
 		}
-		for (const direction of this.#unconnected()) this.#engine.restartIce(direction).catch(() => undefined);
+		const stalled = this.#stalled.size > 0;
+		for (const direction of this.#unconnected()) {
+			// After a stall, an unanswered restart says the signaling connection is gone too.
+			this.#engine.restartIce(direction, stalled ? this.#options.signalProbeTimeoutMs : undefined).catch((error: unknown) => {
+				if (stalled && (error as { code?: string }).code === 'request_timeout' && !this.#closed && !this.#suspended && this.#lost) this.#hooks.onSignalDead();
+			});
+		}
 	}
 
 	#unconnected(): Direction[] {
 		return (['send', 'recv'] as const).filter((d) => {
 			const state = this.#engine.connectionState(d);
-			return state !== undefined && state !== 'new' && state !== 'connected';
+			return this.#stalled.has(d) || (state !== undefined && state !== 'new' && state !== 'connected');
 		});
+	}
+
+	/**
+	 * Reads what each connected transport received. Media is lost when this
+	 * browser publishes but, for `stallMs`, no transport that
+	 * was carrying media receives anything (not even the server's RTCP
+	 * feedback on what it sends): a network switch or an outage, which ICE
+	 * reports only seconds later. It is restored once they receive again.
+	 * A participant that sends nothing is left to ICE's own timeouts (nothing
+	 * tells silence from a dead path there).
+	 */
+	async #poll(): Promise<void> {
+		if (this.#closed || this.#polling) return;
+		this.#polling = true;
+		try {
+			const now = Date.now();
+			const readings = await Promise.all((['send', 'recv'] as const).map(async (d) => [d, await this.#engine.bytesReceived(d).catch(() => undefined)] as const));
+			if (this.#closed) return;
+			for (const [direction, reading] of readings) {
+				const previous = this.#flow[direction];
+				if (!reading) {
+					delete this.#flow[direction];
+					this.#stalled.delete(direction);
+					continue;
+				}
+				const same = previous?.transportId === reading.transportId;
+				const grew = !same || reading.received > previous.received;
+				this.#flow[direction] = {
+					transportId: reading.transportId,
+					received: reading.received,
+					grewAt: grew ? now : previous.grewAt,
+				};
+				if (grew) this.#stalled.delete(direction);
+			}
+			if (this.#stalled.size === 0 && !this.#suspended && this.#flow.send && this.#hooks.sending()) {
+				const carrying = (['send', 'recv'] as const).filter((d) => {
+					const flow = this.#flow[d];
+					return flow && now - flow.grewAt < RECENT_MS;
+				});
+				if (carrying.includes('send') && carrying.every((d) => now - this.#flow[d]!.grewAt >= this.#options.stallMs)) {
+					for (const d of carrying) this.#stalled.add(d);
+					if (!this.#lost) {
+						this.#lost = true;
+						clearTimeout(this.#lostTimer);
+						this.#lostTimer = undefined;
+						this.#hooks.onLost();
+					}
+					this.#attempts = 0;
+					this.#restart();
+					return;
+				}
+			}
+			if (this.#lost && this.#flowing) this.#check();
+		} finally {
+			this.#polling = false;
+		}
 	}
 }

@@ -4,6 +4,7 @@ import type { RemoteTrack } from './RemoteTrack.js';
 import { ConnectionQuality, RoomEvent, TrackStreamState, VideoQuality, type RoomEventMap } from './RoomEvent.js';
 import { inboundStats, outboundStats, StatsSampler, worsePath, type MediaPath, type TrackStats } from './stats.js';
 import type { TypedEmitter } from './TypedEmitter.js';
+import { MEDIA_PROFILES } from '../../worker-config/profiles.js';
 
 /** @internal What the monitor reads from its room. */
 export interface QualityMonitorContext {
@@ -25,6 +26,15 @@ const RECOVERY_SAMPLES = 3;
 const DEGRADE_SAMPLES = 2;
 /** Samples ignored for degradation after media came back: loss reports still describe the outage. */
 const SETTLE_SAMPLES = 2;
+/** The camera's lowest layer bitrate (profiles.ts): an uplink estimate below it is starved. */
+const LOWEST_LAYER_BITRATE = MEDIA_PROFILES.consult.video.encodings[0].maxBitrate;
+/** How long cameras paused for a weak downlink stay paused before a retry, ms (doubling per pause, up to the max). */
+const PAUSE_HOLD_MS = 20_000;
+const PAUSE_HOLD_MAX_MS = 120_000;
+/** A received camera video at fewer frames per second than this, on a lossy link, is crawling. */
+const CRAWLING_FPS = 3;
+/** Share of a sample interval a received camera video spent frozen that counts as congestion. */
+const FROZEN_SHARE = 0.2;
 /** Samples in a row without a packet before a remote participant is 'lost'. */
 const LOST_SAMPLES = 2;
 
@@ -52,9 +62,16 @@ export class QualityMonitor {
 	#downWorse = 0;
 	#downPoorAtLow = 0;
 	#upLimit = VideoQuality.High;
+	#upWeak = false;
+	#upWeakCount = 0;
 	#upBetter = 0;
 	#upWorse = 0;
 	#settling = 0;
+	/** Per received camera video: its freeze counter at the previous sample (seconds) and when. */
+	readonly #freezes = new Map<string, { total: number; at: number }>();
+	/** Cameras paused for the downlink stay paused until then (performance.now()), holding longer each time. */
+	#pausedUntil = 0;
+	#pauseHoldMs = 0;
 
 	constructor(context: QualityMonitorContext, intervalMs: number) {
 		this.#context = context;
@@ -161,11 +178,30 @@ export class QualityMonitor {
 		this.#degradeUplink(outbound);
 	}
 
-	/** Received videos: fewer layers as loss grows, then cameras pause (audio first). */
+	/**
+	 * Received videos: fewer layers as loss grows, then cameras pause (audio
+	 * first). Only this browser's downlink counts: what a publisher lost on its
+	 * own uplink (the server's producer score says how much) is not fixed by
+	 * receiving less here.
+	 */
 	#degradeDownlink(inbound: TrackStats[]): void {
 		if (inbound.length === 0) return;
-		const loss = Math.max(...inbound.map((s) => s.packetLossPercent));
-		const target = layerFor(loss);
+		const tracks = new Map([...this.#context.tracks()].map(([t]) => [t.consumerId, t]));
+		const loss = Math.max(...inbound.map((s) => Math.max(0, s.packetLossPercent - upstreamLossPercent(tracks.get(s.consumerId ?? '')?.score?.producerScore))));
+		let target = layerFor(loss);
+		// A picture that freezes is congestion the loss may not show yet (the server's
+		// estimate gave video what audio needed): one layer below what arrives now.
+		const now = performance.now();
+		for (const s of inbound) {
+			if (s.kind !== 'video' || s.source !== 'camera' || !s.consumerId) continue;
+			const before = this.#freezes.get(s.consumerId);
+			this.#freezes.set(s.consumerId, { total: s.totalFreezesDuration, at: now });
+			const track = tracks.get(s.consumerId);
+			// Freezes without any loss are this machine's (a busy decoder), not the link's.
+			if (!before || !track || (track.score?.producerScore ?? 10) < 8 || loss < 1) continue;
+			const frozenShare = (s.totalFreezesDuration - before.total) / Math.max(0.5, (now - before.at) / 1000);
+			if (frozenShare >= FROZEN_SHARE) target = Math.min(target, Math.max(VideoQuality.Low, (track.currentLayers.spatial ?? this.#downCap) - 1));
+		}
 		if (target < this.#downCap) {
 			this.#downBetter = 0;
 			if (++this.#downWorse >= DEGRADE_SAMPLES) {
@@ -182,10 +218,24 @@ export class QualityMonitor {
 			this.#downBetter = 0;
 			this.#downWorse = 0;
 		}
-		// Already at the lowest layer and still losing: video gives way to audio.
-		this.#downPoorAtLow = this.#downCap === VideoQuality.Low && loss >= POOR.loss ? this.#downPoorAtLow + 1 : 0;
-		if (!this.#downPaused && this.#downPoorAtLow >= RECOVERY_SAMPLES) this.#downPaused = true;
-		else if (this.#downPaused && this.#downCap > VideoQuality.Low) this.#downPaused = false;
+		// Already at the lowest layer and still losing, freezing, or crawling (fewer frames than the
+		// lowest layer's lowest temporal layer gives: a slide show, not a picture): video gives way to audio.
+		const crawling = inbound.some((s) => {
+			const track = s.consumerId ? tracks.get(s.consumerId) : undefined;
+			return s.kind === 'video' && s.source === 'camera' && loss >= 1 && s.framesPerSecond > 0 && s.framesPerSecond < CRAWLING_FPS && (track?.score?.producerScore ?? 10) >= 8;
+		});
+		const struggling = loss >= POOR.loss || crawling || (target === VideoQuality.Low && layerFor(loss) > VideoQuality.Low);
+		this.#downPoorAtLow = this.#downCap === VideoQuality.Low && struggling ? this.#downPoorAtLow + 1 : 0;
+		if (!this.#downPaused && this.#downPoorAtLow >= RECOVERY_SAMPLES) {
+			// Paused cleanly, and kept paused a while: trying again too soon is a picture that freezes and jumps.
+			this.#downPaused = true;
+			this.#pauseHoldMs = Math.min(PAUSE_HOLD_MAX_MS, this.#pauseHoldMs * 2 || PAUSE_HOLD_MS);
+			this.#pausedUntil = now + this.#pauseHoldMs;
+		} else if (this.#downPaused && this.#downCap > VideoQuality.Low && now >= this.#pausedUntil) {
+			this.#downPaused = false;
+		} else if (!this.#downPaused && this.#downCap > VideoQuality.Low) {
+			this.#pauseHoldMs = 0;
+		}
 		for (const [track] of this.#context.tracks()) track.setDownlinkLimit(this.#downCap, this.#downPaused);
 	}
 
@@ -211,12 +261,30 @@ export class QualityMonitor {
 			this.#upWorse = 0;
 		}
 		this.#context.local.setUplinkLimit(this.#upLimit);
+		// The browser's own estimate cannot even carry the lowest layer: send it with fewer frames and bits.
+		const camera = video.find((s) => s.source === 'camera');
+		const starved = !!camera && camera.qualityLimitationReason === 'bandwidth' && camera.bitrate < LOWEST_LAYER_BITRATE;
+		this.#upWeakCount = starved === this.#upWeak ? 0 : this.#upWeakCount + 1;
+		if (this.#upWeakCount >= (starved ? DEGRADE_SAMPLES : RECOVERY_SAMPLES)) {
+			this.#upWeak = starved;
+			this.#upWeakCount = 0;
+		}
+		this.#context.local.setWeakUplink(this.#upWeak);
 	}
 }
 
 const ORDER = [ConnectionQuality.Excellent, ConnectionQuality.Good, ConnectionQuality.Poor, ConnectionQuality.Lost];
 function worse(a: ConnectionQuality, b: ConnectionQuality): ConnectionQuality {
 	return ORDER.indexOf(a) >= ORDER.indexOf(b) ? a : b;
+}
+
+/**
+ * The loss on a publisher's uplink that a server producer score (0..10)
+ * stands for: mediasoup scores a stream round(10 × delivered⁴).
+ */
+export function upstreamLossPercent(producerScore: number | undefined): number {
+	if (producerScore === undefined || producerScore >= 10) return 0;
+	return 100 * (1 - Math.pow(Math.max(0, producerScore) / 10, 0.25));
 }
 
 function layerFor(lossPercent: number): VideoQuality {

@@ -57,6 +57,7 @@ export class RemoteTrack {
 	#hiddenTicks = 0;
 	#hidden = false;
 	#bandwidthPaused = false;
+	#audioOnly = false;
 	/** What the server was last asked for. */
 	#sent: { spatial: number | undefined; temporal: number | undefined; paused: boolean } = { spatial: undefined, temporal: undefined, paused: false };
 	#applying: Promise<void> = Promise.resolve();
@@ -224,6 +225,14 @@ export class RemoteTrack {
 		void this.#apply();
 	}
 
+	/** @internal Audio-only mode ({@link Room.setAudioOnly}): camera videos pause, other videos continue. */
+	setAudioOnly(on: boolean): void {
+		const pause = on && this.kind === 'video' && this.source === 'camera';
+		if (pause === this.#audioOnly) return;
+		this.#audioOnly = pause;
+		void this.#apply().catch(() => undefined);
+	}
+
 	/** @internal True once the consumer is closed locally. */
 	get closed(): boolean {
 		return this.#consumer.closed;
@@ -246,7 +255,7 @@ export class RemoteTrack {
 	async #send(): Promise<void> {
 		if (this.#closed || this.kind !== 'video') return;
 		const { signal } = this.#context;
-		const paused = this.#hidden || this.#bandwidthPaused;
+		const paused = this.#hidden || this.#bandwidthPaused || this.#audioOnly;
 		if (this.type === 'simulcast' || this.type === 'svc') {
 			const wanted = this.#requested?.spatial ?? this.#fit ?? VideoQuality.High;
 			const spatial = Math.min(wanted, this.#cap);

@@ -98,6 +98,9 @@ export class Room extends TypedEmitter<RoomEventMap> {
 	readonly #reconnection: Reconnection;
 	#audioBlocked = false;
 	#audioOutput: string | undefined;
+	#audioOnly = false;
+	/** The camera was muted by audio-only mode (and is unmuted when it ends). */
+	#cameraMutedForAudioOnly = false;
 	#audience: number | undefined;
 	readonly #ingestSources = new Map<string, IngestSourceInfo>();
 	readonly #recording = new RecordingTracker(this);
@@ -399,6 +402,37 @@ export class Room extends TypedEmitter<RoomEventMap> {
 		return this.localParticipant.getTrack(kind === 'videoinput' ? 'camera' : 'microphone')?.deviceId;
 	}
 
+	// --- Audio only ------------------------------------------------------------------
+
+	/** True while audio-only mode is on ({@link setAudioOnly}). */
+	get audioOnly(): boolean {
+		return this.#audioOnly;
+	}
+
+	/**
+	 * Audio only: the explicit switch for a link too weak for video, for a
+	 * clinician or a patient to press. On: this participant's camera is muted
+	 * (others see it paused) and every received camera video is paused on the
+	 * server, so the whole link carries the voices (screen shares and device
+	 * streams continue). Off: what audio-only paused comes back (a camera the
+	 * user had muted before stays muted). Also applies to tracks published or
+	 * received later. {@link RoomEvent.AudioOnlyChanged} follows.
+	 */
+	async setAudioOnly(enabled: boolean): Promise<void> {
+		if (enabled === this.#audioOnly) return;
+		this.#audioOnly = enabled;
+		this.#session?.subscriber.setAudioOnly(enabled);
+		const camera = this.localParticipant.getTrack('camera');
+		if (enabled && camera && !camera.muted) {
+			this.#cameraMutedForAudioOnly = true;
+			await camera.mute();
+		} else if (!enabled && this.#cameraMutedForAudioOnly) {
+			this.#cameraMutedForAudioOnly = false;
+			if (camera?.muted) await camera.unmute();
+		}
+		this.emit(RoomEvent.AudioOnlyChanged, enabled);
+	}
+
 	// --- Statistics ------------------------------------------------------------------
 
 	/**
@@ -463,12 +497,15 @@ export class Room extends TypedEmitter<RoomEventMap> {
 			events: this,
 			local: this.localParticipant,
 			audioOutput: () => room.#audioOutput,
+			audioOnly: () => room.#audioOnly,
 			onPlaybackBlocked: () => this.#onPlaybackBlocked(),
 			joined: () => this.#state === ConnectionState.Connected,
 			watchdog: {
 				onLost: () => this.#reconnection.onMediaLost(),
 				onRestored: () => this.#reconnection.onMediaRestored(),
 				onGiveUp: () => this.#reconnection.onMediaGaveUp(),
+				onSignalDead: () => this.#reconnection.onSignalDead(),
+				sending: () => [...this.localParticipant.tracks.values()].some((t) => !t.muted && !!t.producer && !t.producer.closed),
 			},
 		});
 	}

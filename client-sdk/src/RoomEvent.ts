@@ -145,6 +145,8 @@ export enum RoomEvent {
 	ConnectionQualityChanged = 'connectionQualityChanged',
 	/** This browser's media path to the server changed (e.g. 'udp', or 'relay' after falling back to TURN): `(path, previous)`. */
 	MediaPathChanged = 'mediaPathChanged',
+	/** Audio-only mode was switched on or off ({@link Room.setAudioOnly}): `(enabled)`. */
+	AudioOnlyChanged = 'audioOnlyChanged',
 	/** A received video was paused or resumed by the SDK (visibility, weak link): `(track, state, participant)`. */
 	TrackStreamStateChanged = 'trackStreamStateChanged',
 	/** The room started recording (show it to the user): `(recording)`. */
@@ -196,6 +198,7 @@ export type RoomEventMap = {
 	[RoomEvent.Reconnected]: [info: ReconnectedInfo];
 	[RoomEvent.ConnectionQualityChanged]: [quality: ConnectionQuality, participant: RemoteParticipant | LocalParticipant, mediaPath: MediaPath | undefined];
 	[RoomEvent.MediaPathChanged]: [path: MediaPath | undefined, previous: MediaPath | undefined];
+	[RoomEvent.AudioOnlyChanged]: [enabled: boolean];
 	[RoomEvent.TrackStreamStateChanged]: [track: RemoteTrack, state: TrackStreamState, participant: RemoteParticipant];
 	[RoomEvent.RecordingStarted]: [recording: RecordingState];
 	[RoomEvent.RecordingStopped]: [recording: RecordingState];

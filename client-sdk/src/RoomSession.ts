@@ -27,6 +27,8 @@ export interface RoomSessionOptions {
 	local: LocalParticipant;
 	/** Speaker chosen by the application. */
 	audioOutput(): string | undefined;
+	/** Audio-only mode ({@link Room.setAudioOnly}). */
+	audioOnly(): boolean;
 	onPlaybackBlocked(): void;
 	/** True while the room is joined and not reconnecting (quality is 'lost' otherwise). */
 	joined(): boolean;
@@ -66,6 +68,7 @@ export class RoomSession {
 			get audioOutput() {
 				return options.audioOutput();
 			},
+			audioOnly: () => options.audioOnly(),
 			onPlaybackBlocked: () => options.onPlaybackBlocked(),
 		});
 		this.media = new MediaSession(this.signal, this.engine, this.subscriber, options.local);

@@ -65,7 +65,12 @@ export class RtcEngine {
 		}
 		if (this.#closed) throw new SdkError('closed', 'the room was closed');
 		this.#device = device;
-		return device.rtpCapabilities as unknown as RequestOf<'setRtpCapabilities'>['rtpCapabilities'];
+		return this.receiveCapabilities;
+	}
+
+	/** What this browser tells the server it can receive (`setRtpCapabilities`, `join`). */
+	get receiveCapabilities(): RequestOf<'setRtpCapabilities'>['rtpCapabilities'] {
+		return this.device.rtpCapabilities as unknown as RequestOf<'setRtpCapabilities'>['rtpCapabilities'];
 	}
 
 	/**
@@ -163,11 +168,28 @@ export class RtcEngine {
 	 * Restarts ICE on the transport of `direction` with fresh server
 	 * parameters. Rejects with `not_found` when the server no longer has it.
 	 */
-	async restartIce(direction: Direction): Promise<void> {
+	async restartIce(direction: Direction, timeoutMs?: number): Promise<void> {
 		const transport = this.#transports[direction];
 		if (!transport || transport.closed) return;
-		const { iceParameters } = await this.#signal.request('restartIce', { transportId: transport.id });
+		const { iceParameters } = await this.#signal.request('restartIce', { transportId: transport.id }, timeoutMs);
 		await transport.restartIce({ iceParameters });
+	}
+
+	/**
+	 * Bytes received so far on the transport of `direction` (its DTLS/ICE
+	 * transport: RTP and RTCP), or undefined when it has none or it is not
+	 * connected. The watchdog reads it to see media stop on a path that ICE
+	 * still calls connected.
+	 */
+	async bytesReceived(direction: Direction): Promise<{ transportId: string; received: number } | undefined> {
+		const transport = this.#transports[direction];
+		if (!transport || transport.closed || transport.connectionState !== 'connected') return undefined;
+		const report = await transport.getStats();
+		let received = 0;
+		report.forEach((s: { type: string; bytesReceived?: unknown }) => {
+			if (s.type === 'transport' && typeof s.bytesReceived === 'number') received += s.bytesReceived;
+		});
+		return { transportId: transport.id, received };
 	}
 
 	/** Closes the transport of `direction` locally (its producers/consumers close with it). */

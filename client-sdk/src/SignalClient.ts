@@ -183,6 +183,17 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 	}
 
 	/**
+	 * The connection looks up but does not answer (its TCP connection was
+	 * bound to an address the device no longer has, after a network switch):
+	 * drop it as a network failure would and connect again at once.
+	 */
+	reopen(): void {
+		if (this.#closed || !this.#opened) return;
+		this.dropTransport();
+		this.reconnectNow();
+	}
+
+	/**
 	 * While reconnecting: try now instead of waiting for the backoff timer
 	 * (the browser just said the network is back).
 	 */

@@ -18,6 +18,8 @@ export interface SubscriberContext {
 	readonly adaptiveStream: boolean;
 	/** Speaker chosen by the application, if any. */
 	readonly audioOutput: string | undefined;
+	/** Audio-only mode: received camera videos start (and stay) paused. */
+	audioOnly(): boolean;
 	onPlaybackBlocked(element: HTMLMediaElement): void;
 }
 
@@ -171,6 +173,11 @@ export class Subscriber {
 		}
 	}
 
+	/** Audio-only mode on or off for every received track. */
+	setAudioOnly(on: boolean): void {
+		for (const [track] of this.tracks()) track.setAudioOnly(on);
+	}
+
 	/** Every received track with its participant. */
 	*tracks(): Generator<[RemoteTrack, RemoteParticipant]> {
 		for (const participant of this.participants.values()) {
@@ -213,6 +220,7 @@ export class Subscriber {
 			// Consumers start paused server-side, so no packet arrives before the
 			// local consumer exists and no key frame is wasted.
 			await signal.request('resumeConsumer', { consumerId: answer.id });
+			if (this.#context.audioOnly()) track.setAudioOnly(true);
 		} catch (error) {
 			if (participant.tracks.get(producerId) === track) participant.tracks.delete(producerId);
 			track.close();

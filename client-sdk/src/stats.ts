@@ -46,6 +46,19 @@ export interface TrackStats {
 	bytesReceived: number;
 	/** Inbound: packets lost, as reported by the receiver (cumulative). */
 	packetsLost: number;
+	/**
+	 * Inbound audio: samples played that the receiver had to make up (lost or
+	 * late packets), cumulative; `silentConcealedSamples` of them were silence
+	 * (e.g. during DTX), so the audible share is
+	 * (concealedSamples − silentConcealedSamples) / totalSamplesReceived.
+	 */
+	concealedSamples: number;
+	silentConcealedSamples: number;
+	/** Inbound audio: samples played, cumulative. */
+	totalSamplesReceived: number;
+	/** Inbound video: how often, and for how long in total (seconds), the picture froze. */
+	freezeCount: number;
+	totalFreezesDuration: number;
 	/** Outbound: frames encoded (all simulcast layers). */
 	framesEncoded: number;
 	/** Outbound: RTP packets sent (all simulcast layers). */
@@ -117,6 +130,11 @@ export async function inboundStats(track: RemoteTrack, sampler: StatsSampler): P
 		stats.packetsReceived += num(s.packetsReceived);
 		stats.bytesReceived += num(s.bytesReceived);
 		stats.packetsLost += Math.max(0, num(s.packetsLost));
+		stats.concealedSamples += num(s.concealedSamples);
+		stats.silentConcealedSamples += num(s.silentConcealedSamples);
+		stats.totalSamplesReceived += num(s.totalSamplesReceived);
+		stats.freezeCount += num(s.freezeCount);
+		stats.totalFreezesDuration += num(s.totalFreezesDuration);
 		stats.jitter = Math.max(stats.jitter, num(s.jitter));
 		stats.frameWidth = Math.max(stats.frameWidth, num(s.frameWidth));
 		stats.frameHeight = Math.max(stats.frameHeight, num(s.frameHeight));
@@ -193,6 +211,11 @@ function base(
 		packetsReceived: 0,
 		bytesReceived: 0,
 		packetsLost: 0,
+		concealedSamples: 0,
+		silentConcealedSamples: 0,
+		totalSamplesReceived: 0,
+		freezeCount: 0,
+		totalFreezesDuration: 0,
 		framesEncoded: 0,
 		packetsSent: 0,
 		bytesSent: 0,

@@ -224,3 +224,37 @@ export interface ForwardingResult {
 	summary: ForwardingRow[];
 	elapsedSeconds: number;
 }
+
+// weak-links.json (npm run bench:weak-links)
+
+/** One direction of a consult on a weak link, from the receiving browser's WebRTC stats (test/support/weakLink.ts). */
+export interface WeakLinkDirection {
+	audioConcealedPercent: number;
+	audioLossPercent: number;
+	audioKbps: number;
+	videoFps: number;
+	videoWidth: number;
+	videoHeight: number;
+	videoKbps: number;
+	videoLossPercent: number;
+	freezeCount: number;
+	freezeSeconds: number;
+	videoPausedShare: number;
+	rttMs: number;
+	seconds: number;
+}
+
+/** How long media and full quality took to come back after an outage (null: not within 60 s). */
+export interface WeakLinkRecovery {
+	mediaS: number | null;
+	fullQualityS: number | null;
+	widthBefore: number;
+}
+
+export interface WeakLinksResult {
+	startedAt: string;
+	settleS: number;
+	measureS: number;
+	profiles: { profile: string; impairment: object; up: WeakLinkDirection; down: WeakLinkDirection }[];
+	outages: { up: WeakLinkRecovery; down: WeakLinkRecovery }[];
+}

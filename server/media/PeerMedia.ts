@@ -294,6 +294,10 @@ export class PeerMedia extends EventEmitter<PeerMediaEvents> {
 			producerId: producer.id,
 			rtpCapabilities,
 			paused: true,
+			// NACK for audio too (mediasoup keeps it for video only by default): a receiver on a
+			// lossy downlink asks again for what it lost, since the sender's Opus FEC never hears
+			// of this leg's loss (the SFU ends RTCP). Only receivers that declare NACK get it.
+			enableRtx: true,
 			appData: { peerId: this.peerId, producerPeerId: producer.appData.peerId, source: producer.appData.source },
 		});
 		if (this.#closed) {

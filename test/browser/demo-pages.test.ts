@@ -57,6 +57,49 @@ describe('browser: the demo portal pages', function () {
 		await saveScreenshot(patient.page, 'consult-patient');
 	});
 
+	it('consult on a phone (390 × 844): the others first and large, the patient’s own camera small, nothing cut off or scrolling sideways', async () => {
+		const phone = await openDemo(browser, sfu.url, room, 'patient', { name: 'Ana Phone', sub: 'phone-patient', viewport: { width: 390, height: 844 }, waitState: 'waiting' });
+		await host.page.evaluate((id) => (globalThis as unknown as { demo: { room: { admit(id: string): Promise<void> } } }).demo.room.admit(id), phone.peerId);
+		await phone.page.waitForFunction(() => (globalThis as unknown as PageWindow).demo.state === 'joined', { timeout: 15_000, polling: 100 });
+		await waitForMediaFrom(phone, host);
+		await phone.page.waitForSelector('#toggle-mic:not([hidden])', { timeout: 10_000 });
+		type Box = { left: number; right: number; top: number; bottom: number; width: number; height: number };
+		// tsx (esbuild keepNames) wraps named arrow functions in __name(): give the page one.
+		await phone.page.evaluate('globalThis.__name = globalThis.__name || ((f) => f)');
+		const layout = await phone.page.evaluate(() => {
+			const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number }; querySelector(s: string): { getBoundingClientRect(): Box } | null; querySelectorAll(s: string): Iterable<{ getBoundingClientRect(): Box; classList: { contains(c: string): boolean }; hidden: boolean }> } }).document;
+			const plain = (r: Box): Box => ({ left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height });
+			const box = (s: string): Box | null => {
+				const r = d.querySelector(s)?.getBoundingClientRect();
+				return r ? plain(r) : null;
+			};
+			const tiles = [...d.querySelectorAll('#grid .tile')].map((t) => ({ local: t.classList.contains('local'), ...plain(t.getBoundingClientRect()) }));
+			const buttons = [...d.querySelectorAll('#controls button')].filter((b) => !b.hidden).map((b) => plain(b.getBoundingClientRect())).filter((r) => r.width > 0);
+			return { scrollWidth: d.documentElement.scrollWidth, clientWidth: d.documentElement.clientWidth, state: box('#state'), tiles, buttons };
+		});
+		await saveScreenshot(phone.page, 'consult-patient-phone');
+		// Leave first: the cases after this one count the room's participants.
+		await phone.page.evaluate(() => (globalThis as unknown as { demo: { room: { leave(): Promise<void> } } }).demo.room.leave());
+		await phone.page.close();
+		const seen = JSON.stringify(layout);
+		expect(layout.scrollWidth, seen).to.be.at.most(layout.clientWidth);
+		expect(layout.state!.left, seen).to.be.at.least(0);
+		expect(layout.state!.right, seen).to.be.at.most(390);
+		for (const b of layout.buttons) {
+			expect(b.left, seen).to.be.at.least(0);
+			expect(b.right, seen).to.be.at.most(390);
+			expect(b.bottom, seen).to.be.at.most(844);
+		}
+		const own = layout.tiles.find((t) => t.local)!;
+		const others = layout.tiles.filter((t) => !t.local);
+		expect(others.length, seen).to.be.greaterThan(0);
+		const first = others.reduce((a, b) => (a.top <= b.top ? a : b));
+		// The clinician's video comes first (at the top) and is large; the patient's own camera is small.
+		expect(first.width, seen).to.be.at.least(0.9 * 390 - 20);
+		expect(first.top, seen).to.be.at.most(own.top);
+		expect(own.width * own.height, seen).to.be.below(0.5 * first.width * first.height);
+	});
+
 	it('consult: the host mutes the patient from the patient’s tile', async () => {
 		await host.page.bringToFront();
 		await host.page.click(`#grid .tile[data-peer-id="${patient.peerId}"] .host-actions button`);
