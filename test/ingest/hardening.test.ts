@@ -127,6 +127,8 @@ describe('ingest hardening: pulled sources on a running server', function () {
 	let canaryHits = 0;
 	let canaryPort = 0;
 	let originPort = 0;
+	/** The Host header of each request for the live feed (the proxy must keep it). */
+	const liveHosts: string[] = [];
 
 	const listen = async (server: Server, host: string): Promise<number> => {
 		servers.push(server);
@@ -156,6 +158,7 @@ describe('ingest hardening: pulled sources on a running server', function () {
 					res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' });
 					res.end(`#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.0,\nhttp://127.0.0.1:${canaryPort}/segment.ts\n#EXT-X-ENDLIST\n`);
 				} else if (req.url === '/live.ts') {
+					liveHosts.push(req.headers.host ?? '');
 					// A live MPEG-TS feed, paced at about real time.
 					res.writeHead(200, { 'content-type': 'video/mp2t' });
 					const perTick = Math.ceil(ts.length / 20 / 10 / 188) * 188;
@@ -266,6 +269,8 @@ describe('ingest hardening: pulled sources on a running server', function () {
 		const { ingestId } = await openHost.ok('addIngestSource', { url: `http://127.0.0.2:${originPort}/live.ts`, name: 'HTTP camera' });
 		const live = await stateOf(openHost, open, ingestId, 'live', 60_000);
 		expect(live.code).to.equal(undefined);
+		expect(liveHosts.length).to.be.at.least(1);
+		expect(new Set(liveHosts)).to.deep.equal(new Set([`127.0.0.2:${originPort}`]));
 		await openHost.ok('removeIngestSource', { ingestId });
 	});
 
