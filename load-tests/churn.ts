@@ -80,7 +80,7 @@ try {
 		const host = await TestClient.connect(server.baseUrl, { token: await mintToken({ room: `churn-${r}`, role: 'host', sub: `host-${r}` }) });
 		hosts.push(host);
 		await host.ok('join', { protocolVersion: 1 });
-		const ingest = await host.ok('createIngest', { kinds: ['video'] });
+		const ingest = await host.ok('createIngest', { kinds: ['video'], srtp: false });
 		producers.push(ingest.streams[0]!.producerId);
 		if (media) feeds.push(startDeviceFeed(encodeDeviceClip(scratch, values.bitrate), ingest.streams[0]!, seconds + 3 * lifetime + 120));
 	}

@@ -105,7 +105,7 @@ try {
 	const presenter = await TestClient.connect(nodes[0]!.baseUrl, { token: await mintToken({ room: ROOM, role: 'host', sub: 'presenter', name: 'Presenter', roomType: 'broadcast' }) });
 	clients.push(presenter);
 	await presenter.ok('join', { protocolVersion: 1 });
-	const ingest = await presenter.ok('createIngest', { kinds: ['video'] });
+	const ingest = await presenter.ok('createIngest', { kinds: ['video'], srtp: false });
 	const video = ingest.streams[0]!;
 	ffmpeg = startDeviceFeed(clip, video);
 	await sleep(2000);

@@ -120,6 +120,7 @@ export function createIngestService(config: ServerConfig, rootLogger: Logger): I
 		ffprobe: ffmpeg ? resolveFfprobe(ffmpeg) : null,
 		...(config.ingest.fileRoot ? { fileRoot: path.resolve(config.ingest.fileRoot) } : {}),
 		maxSourcesPerRoom: config.ingest.maxSourcesPerRoom,
+		allowedHosts: config.ingest.allowedHosts,
 		listenIp: config.ingest.listenIp ?? webrtcAddress.ip,
 		...(announcedIp ? { announcedIp } : {}),
 		logger: moduleLogger(rootLogger, 'ingest'),

@@ -113,8 +113,10 @@ export function consumerPriority(source: MediaSource): number {
 }
 
 /**
- * RTP payload type and SSRC a device encoder sends to a push-ingest endpoint.
- * Fixed values keep device configuration simple; the port tells streams apart.
+ * RTP payload types a device encoder sends to a push-ingest endpoint (fixed:
+ * simple device configuration; the port tells streams apart). Endpoints draw
+ * random SSRCs (server/ingest/ingestInput.ts); the SSRCs here are what the
+ * benchmarks' stand-alone senders use.
  */
 export const INGEST_RTP = {
 	video: { payloadType: 102, ssrc: 22_222_222 },

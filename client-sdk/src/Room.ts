@@ -330,9 +330,11 @@ export class Room extends TypedEmitter<RoomEventMap> {
 
 	/**
 	 * Hosts and device roles: where a hardware encoder should send its RTP (push
-	 * ingest); the answer carries addresses, payload types and an SDP.
+	 * ingest); the answer carries addresses, payload types, random SSRCs, the
+	 * SRTP key (SRTP unless `srtp: false`) and an SDP. `sourceAddress`
+	 * (`ip[:port]`) accepts only that sender.
 	 */
-	createIngest(options: { kinds?: ('audio' | 'video')[]; srtp?: boolean } = {}): Promise<IngestEndpointInfo> {
+	createIngest(options: { kinds?: ('audio' | 'video')[]; srtp?: boolean; sourceAddress?: string } = {}): Promise<IngestEndpointInfo> {
 		return this.#requireSession().signal.request('createIngest', options);
 	}
 

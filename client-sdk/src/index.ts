@@ -44,6 +44,7 @@ export type {
 	RecordingState,
 	RoomType,
 	IngestState,
+	IngestFailureCode,
 	IngestSourceInfo,
 	IngestEndpointInfo,
 } from './types.js';

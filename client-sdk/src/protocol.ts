@@ -54,6 +54,7 @@ export type ProtocolTypesMatch = [
 	Assert<Equal<Public.RecordingState, Protocol.NotificationMap['recordingState']>>,
 	Assert<Equal<Public.RoomType, Protocol.RoomInfo['type']>>,
 	Assert<Equal<Public.IngestState, Protocol.IngestState>>,
+	Assert<Equal<Public.IngestFailureCode, Protocol.IngestFailureCode>>,
 	Assert<Equal<Public.IngestSourceInfo, Protocol.NotificationMap['ingestState']>>,
 	Assert<Equal<Public.IngestEndpointInfo, Protocol.IngestEndpointInfo>>,
 ];

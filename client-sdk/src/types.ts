@@ -42,6 +42,8 @@ export type ErrorCode =
 	| 'room_elsewhere'
 	| 'limit_exceeded'
 	| 'forbidden'
+	| 'source_forbidden'
+	| 'source_unreachable'
 	| 'media_error'
 	| 'unavailable'
 	| 'internal_error';
@@ -94,6 +96,9 @@ export type RoomType = 'consult' | 'broadcast';
 /** State of a device source the server pulls into the room (RTSP, SRT, HTTP, HLS). */
 export type IngestState = 'connecting' | 'live' | 'retrying' | 'failed' | 'stopped';
 
+/** Why a pulled source is retrying or failed (coarse on purpose: the server never relays ffmpeg's own text). */
+export type IngestFailureCode = 'source_forbidden' | 'source_unreachable' | 'source_invalid' | 'ingest_failed';
+
 /** A pulled device source, as the server last announced it ({@link RoomEvent.IngestStateChanged}). */
 export interface IngestSourceInfo {
 	ingestId: string;
@@ -101,7 +106,8 @@ export interface IngestSourceInfo {
 	peerId: string;
 	name: string;
 	state: IngestState;
-	/** Why it is retrying or failed. */
+	/** Why it is retrying or failed: a stable code, and a generic sentence for people. */
+	code?: IngestFailureCode;
 	reason?: string;
 	/** Retry number and when the next try happens (ms from now). */
 	attempt?: number;
@@ -120,7 +126,10 @@ export interface IngestEndpointInfo {
 		ssrc: number;
 		codec: { mimeType: string; clockRate: number; channels?: number; parameters: Record<string, string | number> };
 	}[];
+	/** The key the sender encrypts with (absent only when `srtp: false` was asked). */
 	srtp?: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80'; keyBase64: string };
+	/** The only sender accepted, when `sourceAddress` was given. */
+	sourceAddress?: string;
 	/** An SDP describing the streams, for senders that take one (ffmpeg, GStreamer). */
 	sdp: string;
 }

@@ -71,6 +71,7 @@ export const ENV_SETTINGS: Readonly<Record<string, EnvSetting>> = {
 	RECORDING_MIN_FREE_MB: { path: ['recording', 'minFreeMb'], type: 'integer', description: 'free MiB the recordings disk keeps; below it recordings stop' },
 	INGEST_FILE_ROOT: { path: ['ingest', 'fileRoot'], type: 'string', description: 'folder local files may be pulled from (unset: no file sources)' },
 	MAX_INGEST_SOURCES_PER_ROOM: { path: ['ingest', 'maxSourcesPerRoom'], type: 'integer', description: 'pulled sources per room' },
+	INGEST_ALLOWED_HOSTS: { path: ['ingest', 'allowedHosts'], type: 'list', description: 'comma-separated hostnames, *.suffixes, addresses or CIDRs pulled sources may reach although private/loopback/link-local (default: public addresses only)' },
 	INGEST_LISTEN_IP: { path: ['ingest', 'listenIp'], type: 'string', description: 'listen address of push-ingest endpoints' },
 	INGEST_ANNOUNCED_IP: { path: ['ingest', 'announcedIp'], type: 'string', description: 'address devices send to' },
 	SIGNING_KEY_FILE: { path: ['signingKeyFile'], type: 'string', description: 'Ed25519 key signing manifests (created if missing)' },

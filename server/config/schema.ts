@@ -243,6 +243,11 @@ export const ServerConfigSchema = z
 				fileRoot: z.string().min(1).optional(),
 				/** Pulled sources per room. Default 4. */
 				maxSourcesPerRoom: z.number().int().min(0).max(64).default(4),
+				/**
+				 * Private/loopback/link-local destinations pulled sources may reach:
+				 * hostnames, `*.suffix`, addresses, CIDRs. Default: none (public addresses only).
+				 */
+				allowedHosts: z.array(z.string().min(1).max(253).regex(/^[\w.:*/%-]+$/, 'must be a hostname, *.suffix, address or CIDR')).default([]),
 				/** Where push-ingest endpoints listen. Default: webrtc.listenIp (or the first of webrtc.listenInfos). */
 				listenIp: z.string().min(1).optional(),
 				/** Address devices are told to send to. Default: webrtc.announcedIp (or the first of webrtc.listenInfos'). */

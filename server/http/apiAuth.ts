@@ -13,6 +13,8 @@ const STATUS_BY_CODE: Record<string, number> = {
 	unavailable: 503,
 	invalid_request: 400,
 	invalid_payload: 400,
+	source_forbidden: 403,
+	source_unreachable: 422,
 };
 
 /** Who may act on a room over REST: admins, and that room's host. */

@@ -3,10 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { SfuError, type IngestEndpointInfo } from '../protocol/index.js';
 import type { Logger } from '../logger/index.js';
 import { NO_CHANNEL, type Peer, type Room } from '../rooms/index.js';
+import { EgressPolicy } from './EgressPolicy.js';
 import { ingestInput } from './ingestInput.js';
 import { IngestWatchdog } from './IngestWatchdog.js';
 import { PullIngest, type PullIngestStatus } from './PullIngest.js';
 import { ingestSdp } from './senderSdp.js';
+import { parseSourceAddress } from './sourceAddress.js';
 import { parseSource } from './sourceUrl.js';
 
 export interface IngestServiceOptions {
@@ -15,6 +17,12 @@ export interface IngestServiceOptions {
 	/** Local files may be pulled only from under this folder; unset disables file sources. */
 	fileRoot?: string;
 	maxSourcesPerRoom: number;
+	/**
+	 * Private, loopback, link-local… destinations pulled sources may reach
+	 * anyway (`INGEST_ALLOWED_HOSTS`: hostnames, `*.suffix`, addresses, CIDRs).
+	 * Default: none — only public addresses.
+	 */
+	allowedHosts?: readonly string[];
 	/** Where push-ingest endpoints listen and what address devices are told. */
 	listenIp: string;
 	announcedIp?: string;
@@ -34,39 +42,52 @@ export class IngestService extends EventEmitter<IngestServiceEvents> {
 	readonly #options: IngestServiceOptions;
 	readonly #pulls = new Map<string, { ingest: PullIngest; room: Room; peer: Peer }>();
 	readonly #watchdogs = new Map<Peer, IngestWatchdog>();
+	readonly #policy: EgressPolicy;
 
 	constructor(options: IngestServiceOptions) {
 		super();
 		this.#options = options;
+		this.#policy = new EgressPolicy({ allowed: options.allowedHosts ?? [] });
 	}
 
-	/** Push ingest for a joined peer (its role is checked by the peer). */
-	async createEndpoint(peer: Peer, request: { kinds?: ('audio' | 'video')[]; srtp?: boolean }): Promise<IngestEndpointInfo> {
+	/**
+	 * Push ingest for a joined peer (its role is checked by the peer): SRTP
+	 * unless `srtp: false`; with `sourceAddress`, only that sender is heard.
+	 */
+	async createEndpoint(peer: Peer, request: { kinds?: ('audio' | 'video')[]; srtp?: boolean; sourceAddress?: string }): Promise<IngestEndpointInfo> {
 		const kinds: ('audio' | 'video')[] = [...new Set(request.kinds ?? ['video' as const])];
+		const source = request.sourceAddress !== undefined ? parseSourceAddress(request.sourceAddress) : undefined;
 		const endpoint = await peer.createIngest(
 			ingestInput(kinds, {
 				listenIp: this.#options.listenIp,
 				...(this.#options.announcedIp ? { announcedIp: this.#options.announcedIp } : {}),
-				srtp: request.srtp ?? false,
+				srtp: request.srtp ?? true,
+				...(source ? { source } : {}),
 			}),
 		);
 		this.#watch(peer);
-		this.#options.logger.info({ peerId: peer.id, kinds, srtp: Boolean(endpoint.srtp) }, 'push ingest endpoint opened');
-		return { ...endpoint, sdp: ingestSdp(endpoint) };
+		this.#options.logger.info({ peerId: peer.id, kinds, srtp: Boolean(endpoint.srtp), pinned: source ? (source.port !== undefined ? 'address' : 'ip') : 'none' }, 'push ingest endpoint opened');
+		const sourceAddress = source ? (source.port !== undefined ? `${source.ip.includes(':') ? `[${source.ip}]` : source.ip}:${source.port}` : source.ip) : undefined;
+		return { ...endpoint, ...(sourceAddress ? { sourceAddress } : {}), sdp: ingestSdp(endpoint) };
 	}
 
-	/** Starts pulling a source into the room as a new device participant. */
+	/**
+	 * Starts pulling a source into the room as a new device participant.
+	 * A network source's host is checked first (`source_forbidden`,
+	 * `source_unreachable`), and again on every attempt and connection.
+	 */
 	async addSource(room: Room, request: { url: string; name?: string }): Promise<PullIngestStatus> {
 		const { ffmpeg, ffprobe } = this.#options;
 		if (!ffmpeg || !ffprobe) throw new SfuError('unavailable', 'pull ingest needs ffmpeg, which this server does not have');
 		const source = parseSource(request.url, this.#options.fileRoot);
+		if (source.host) await this.#policy.check(source.host);
 		if (this.list(room.id).length >= this.#options.maxSourcesPerRoom) {
 			throw new SfuError('limit_exceeded', `at most ${this.#options.maxSourcesPerRoom} ingest sources per room`);
 		}
 		const id = randomUUID();
 		const name = request.name ?? `Device ${this.list(room.id).length + 1}`;
 		const { peer } = await room.join({ sub: `ingest:${id}`, role: 'device', displayName: name }, NO_CHANNEL, {});
-		const ingest = new PullIngest({ id, name, source, peer, ffmpeg, ffprobe, logger: this.#options.logger.child({ ingestId: id, roomId: room.id }) });
+		const ingest = new PullIngest({ id, name, source, peer, ffmpeg, ffprobe, policy: this.#policy, logger: this.#options.logger.child({ ingestId: id, roomId: room.id }) });
 		this.#watch(peer);
 		this.#pulls.set(id, { ingest, room, peer });
 		ingest.on('state', (status) => {

@@ -23,6 +23,13 @@ export interface IngestInput {
 	video: IngestStreamEndpoint['codec'];
 	audio: IngestStreamEndpoint['codec'];
 	rtp: { video: { payloadType: number; ssrc: number }; audio: { payloadType: number; ssrc: number } };
+	/**
+	 * The only sender accepted. With a port: the transport is connected to it
+	 * (RTP from `port`, RTCP from `port + 1`) instead of learning the first
+	 * sender (comedia), so mediasoup drops every other source. Without: the
+	 * owner checks the learnt address (see `strayFrom`). Default: any sender.
+	 */
+	source?: { ip: string; port?: number };
 }
 
 interface StreamSpec {
@@ -35,9 +42,11 @@ interface StreamSpec {
 }
 
 /**
- * One push-ingest stream: a comedia PlainTransport and a producer that expects exactly the
+ * One push-ingest stream: a PlainTransport and a producer that expects exactly the
  * advertised payload type and SSRC — anything else arriving on the port is
- * dropped by mediasoup. Owns both; close() releases them.
+ * dropped by mediasoup. With SRTP, packets that do not decrypt are dropped
+ * before the transport learns a sender (comedia), so a sender without the key
+ * can never take the stream over. Owns both; close() releases them.
  */
 export class IngestStream {
 	readonly spec: StreamSpec;
@@ -46,18 +55,24 @@ export class IngestStream {
 
 	static async open(router: types.Router, spec: StreamSpec): Promise<IngestStream> {
 		const { input, kind, srtpKey } = spec;
+		const pinned = input.source?.port !== undefined ? { ip: input.source.ip, port: input.source.port } : undefined;
 		const transport = await router.createPlainTransport({
 			listenIp: { ip: input.listenIp, ...(input.announcedIp ? { announcedIp: input.announcedIp } : {}) },
 			...(spec.port ? { port: spec.port } : {}),
 			// Not multiplexed: a sender's RTCP often leaves from another socket than
 			// its RTP, and a comedia transport locks onto whichever arrives first.
 			rtcpMux: false,
-			comedia: true,
+			comedia: pinned === undefined,
 			...(srtpKey ? { enableSrtp: true, srtpCryptoSuite: 'AES_CM_128_HMAC_SHA1_80' as const } : {}),
 			appData: { peerId: spec.peerId, ingest: true },
 		});
 		try {
-			if (srtpKey) await transport.connect({ srtpParameters: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: srtpKey } });
+			if (srtpKey || pinned) {
+				await transport.connect({
+					...(pinned ? { ip: pinned.ip, port: pinned.port, rtcpPort: pinned.port + 1 } : {}),
+					...(srtpKey ? { srtpParameters: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80' as const, keyBase64: srtpKey } } : {}),
+				});
+			}
 			const codec = kind === 'video' ? input.video : input.audio;
 			const { payloadType, ssrc } = input.rtp[kind];
 			const producer = await transport.produce<ProducerAppData>({
@@ -99,9 +114,18 @@ export class IngestStream {
 		};
 	}
 
-	/** Whether a sender's address has been learnt (comedia). */
+	/** Whether a sender's address has been learnt (comedia; a sender pinned by port is given, not learnt). */
 	get senderKnown(): boolean {
+		if (this.spec.input.source?.port !== undefined) return false;
 		return this.transport.tuple.remotePort !== undefined && this.transport.tuple.remotePort !== 0;
+	}
+
+	/** The learnt sender's address when it is not the pinned one (an IP-only `source`), else null. */
+	get strayFrom(): string | null {
+		const pinnedIp = this.spec.input.source?.ip;
+		if (!pinnedIp || this.spec.input.source?.port !== undefined || !this.senderKnown) return null;
+		const remote = this.transport.tuple.remoteIp;
+		return remote !== undefined && remote !== pinnedIp ? remote : null;
 	}
 
 	/** Closes this one and opens a fresh one on the same RTP port (the RTCP port may change). */

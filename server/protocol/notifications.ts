@@ -1,6 +1,6 @@
 /** Notifications (server → client, not acknowledged) of protocol v1. */
 import type { PeerInfo, ProducerInfo } from './responses.js';
-import type { CloseReason, IngestState, Role, Source } from './vocabulary.js';
+import type { CloseReason, IngestFailureCode, IngestState, Role, Source } from './vocabulary.js';
 
 export interface NotificationMap {
 	peerJoined: { peer: PeerInfo };
@@ -55,7 +55,8 @@ export interface NotificationMap {
 		peerId: string;
 		name: string;
 		state: IngestState;
-		/** Why it is retrying or failed. */
+		/** Why it is retrying or failed: a stable code, and a generic sentence for people. */
+		code?: IngestFailureCode;
 		reason?: string;
 		/** Retry number and when the next try happens (ms from now). */
 		attempt?: number;

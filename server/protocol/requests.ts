@@ -7,6 +7,8 @@ import { DtlsParametersSchema, RtpCapabilitiesSchema, RtpParametersSchema } from
 import { IdSchema, RoomIdSchema, SOURCES } from './vocabulary.js';
 
 const Int = z.number().int();
+/** `ip`, `ip:port`, `ipv6` or `[ipv6]:port` (the address itself is checked by the server). */
+const SOURCE_ADDRESS = /^(\[[0-9a-fA-F:.]+\](:\d{1,5})?|[0-9.]+(:\d{1,5})?|[0-9a-fA-F:.]+)$/;
 
 export const RequestSchemas = {
 	/** Enter the room named by the token. May answer `waiting: true`. */
@@ -75,11 +77,23 @@ export const RequestSchemas = {
 	// Device streams.
 	/**
 	 * Push ingest (role device, or host/clinician for a device in their room):
-	 * where a hardware encoder should send RTP. Default: video only, no SRTP.
+	 * where a hardware encoder should send RTP. Default: video only, SRTP
+	 * (AES_CM_128_HMAC_SHA1_80, key in the answer); plain RTP only with `srtp: false`.
 	 */
 	createIngest: z.strictObject({
 		kinds: z.array(z.enum(['audio', 'video'])).min(1).max(2).optional(),
+		/** Default true. `false` accepts unencrypted RTP: anyone who can reach the port and guess the SSRC may then send. */
 		srtp: z.boolean().optional(),
+		/**
+		 * Accept media only from this sender: `ip:port` (RTP from that port, RTCP
+		 * from port+1; anything else is dropped), `[ipv6]:port`, or just an IP
+		 * (a sender from any other address is thrown off as soon as it is seen). Default: any sender.
+		 */
+		sourceAddress: z
+			.string()
+			.max(64)
+			.regex(SOURCE_ADDRESS, 'must be ip, ip:port or [ipv6]:port')
+			.optional(),
 	}),
 	/** Pull ingest (host): the server pulls an RTSP / SRT / HTTP(S) / HLS source into the room. */
 	addIngestSource: z.strictObject({

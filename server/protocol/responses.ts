@@ -126,7 +126,10 @@ export interface IngestEndpointInfo {
 		ssrc: number;
 		codec: { mimeType: string; clockRate: number; channels?: number; parameters: Record<string, string | number> };
 	}[];
+	/** The key the sender encrypts with (absent only when `srtp: false` was asked). */
 	srtp?: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80'; keyBase64: string };
+	/** The only sender accepted, when `sourceAddress` was given. */
+	sourceAddress?: string;
 	/** An SDP describing the streams, for senders that take one (ffmpeg, GStreamer). */
 	sdp: string;
 }

@@ -49,6 +49,10 @@ export const ERROR_CODES = [
 	'limit_exceeded',
 	// Permission.
 	'forbidden',
+	/** A pulled ingest source whose address the server may not connect to (private, loopback, link-local… unless INGEST_ALLOWED_HOSTS allows it). */
+	'source_forbidden',
+	/** A pulled ingest source whose host name does not resolve. */
+	'source_unreachable',
 	// Media layer or server.
 	'media_error',
 	'unavailable',
@@ -71,6 +75,14 @@ export type CloseReason = 'left' | 'disconnected' | 'removed' | 'room_ended' | '
 
 /** A pulled device source's state. */
 export type IngestState = 'connecting' | 'live' | 'retrying' | 'failed' | 'stopped';
+
+/**
+ * Why a pulled source is retrying or failed (`ingestState.code`): its address
+ * is not allowed, it cannot be opened (unreachable, refused, not media), it has
+ * no video, or the ingest process failed. Deliberately coarse: the room never
+ * sees ffmpeg's own text, which would make the server a port scanner.
+ */
+export type IngestFailureCode = 'source_forbidden' | 'source_unreachable' | 'source_invalid' | 'ingest_failed';
 
 
 /** mediasoup object ids (UUIDs) and peer ids. */

@@ -225,7 +225,11 @@ export const handlers: { [M in RequestMethod]: Handler<M> } = {
 
 	async createIngest(ctx, request) {
 		const { peer } = joined(ctx);
-		return ctx.ingest.createEndpoint(peer, { ...(request.kinds ? { kinds: request.kinds } : {}), ...(request.srtp !== undefined ? { srtp: request.srtp } : {}) });
+		return ctx.ingest.createEndpoint(peer, {
+			...(request.kinds ? { kinds: request.kinds } : {}),
+			...(request.srtp !== undefined ? { srtp: request.srtp } : {}),
+			...(request.sourceAddress !== undefined ? { sourceAddress: request.sourceAddress } : {}),
+		});
 	},
 
 	async addIngestSource(ctx, { url, name }) {

@@ -23,7 +23,8 @@ describe('ingest: sources the server pulls', function () {
 		// A recorded endoscopy clip stand-in: H.264 + AAC in MP4, and a VP8 WebM that needs transcoding.
 		execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=600:sample_rate=48000', '-t', '3', '-c:v', 'libx264', '-g', '30', '-pix_fmt', 'yuv420p', '-c:a', 'aac', path.join(media, 'clip.mp4')]);
 		execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15', '-t', '3', '-c:v', 'libvpx', '-b:v', '300k', path.join(media, 'clip.webm')]);
-		sfu = await startSfu({ INGEST_FILE_ROOT: media, ROOM_WAITING_ROOM: 'false', MAX_INGEST_SOURCES_PER_ROOM: '3' });
+		// The RTSP camera stand-in listens on loopback, which pulled sources may reach only when allowlisted.
+		sfu = await startSfu({ INGEST_FILE_ROOT: media, ROOM_WAITING_ROOM: 'false', MAX_INGEST_SOURCES_PER_ROOM: '3', INGEST_ALLOWED_HOSTS: '127.0.0.1' });
 		host = await TestClient.connect(sfu.url, { token: await mintToken({ room, role: 'host' }) });
 		await host.ok('join', { protocolVersion: 1 });
 	});

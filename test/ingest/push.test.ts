@@ -3,25 +3,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { parse } from 'sdp-transform';
-import type { IngestEndpointInfo } from '../../server/protocol/index.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { openDemo } from '../support/demoPage.js';
 import { waitFor } from '../support/processes.js';
 import { mintToken, startSfu, TestClient, type TestSfu } from '../support/sfu.js';
-
-/** The documented device command: 1080p30 H.264 Main at 8 Mbit/s, no B-frames, 1 s GOP, SPS/PPS before every IDR. */
-export function pushCommand(endpoint: IngestEndpointInfo, options: { width?: number; height?: number; fps?: number; bitrate?: string } = {}): string[] {
-	const video = endpoint.streams.find((s) => s.kind === 'video')!;
-	const { width = 1920, height = 1080, fps = 30, bitrate = '8M' } = options;
-	return [
-		'-hide_banner', '-loglevel', 'error', '-nostdin',
-		'-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`,
-		'-c:v', 'libx264', '-profile:v', 'main', '-bf', '0', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-		'-b:v', bitrate, '-maxrate', bitrate, '-bufsize', bitrate, '-g', String(fps), '-x264-params', 'repeat-headers=1',
-		'-f', 'rtp', '-payload_type', String(video.payloadType), '-ssrc', String(video.ssrc),
-		`rtp://${video.ip}:${video.port}?rtcpport=${video.rtcpPort}&pkt_size=1200`,
-	];
-}
+import { pushCommand } from './pushCommand.js';
 
 describe('ingest: device streams pushed over RTP', function () {
 	this.timeout(90_000);
@@ -95,7 +81,10 @@ describe('ingest: device streams pushed over RTP', function () {
 		const endpoint = await device.ok('createIngest', {});
 		expect(endpoint.streams).to.have.length(1);
 		const video = endpoint.streams[0]!;
-		expect(video).to.deep.include({ kind: 'video', payloadType: 102, ssrc: 22222222, ip: '127.0.0.1' });
+		expect(video).to.deep.include({ kind: 'video', payloadType: 102, ip: '127.0.0.1' });
+		// SRTP by default, with the SSRC drawn for this endpoint (not a documented constant).
+		expect(endpoint.srtp?.cryptoSuite).to.equal('AES_CM_128_HMAC_SHA1_80');
+		expect(video.ssrc).to.be.a('number').and.not.equal(22222222);
 		expect(video.codec.mimeType).to.equal('video/H264');
 		const sdp = parse(endpoint.sdp);
 		expect(sdp.media[0]).to.deep.include({ type: 'video', port: video.port });
