@@ -12,7 +12,7 @@ export interface ConnectionGuardOptions {
 /** The request Engine.IO hands allowRequest (Node's IncomingMessage, or uWebSockets.js's stand-in). */
 export interface HandshakeRequest {
 	connection?: { remoteAddress?: string | undefined } | null;
-	socket?: { remoteAddress?: string | undefined; once(event: 'close', listener: () => void): unknown } | null;
+	socket?: { remoteAddress?: string | undefined; once(event: 'close', listener: () => void): unknown; destroy(): void } | null;
 }
 
 /** An Engine.IO session, as its 'connection' event hands it over. */
@@ -30,6 +30,8 @@ export type ConnectionGuardEvents = {
 /** One admitted session: counted from its first request until its socket closes. */
 class Lease {
 	readonly address: string;
+	/** The client's TCP connection (Node's engine; none on uWebSockets.js). */
+	tcp: { destroy(): void } | null = null;
 	session: EngineSession | null = null;
 	authenticated = false;
 	released = false;
@@ -87,6 +89,7 @@ export class ConnectionGuard extends EventEmitter<ConnectionGuardEvents> {
 			return;
 		}
 		const lease = new Lease(address);
+		lease.tcp = request.socket ?? null;
 		this.#perAddress.set(address, this.sessionsOf(address) + 1);
 		this.#unauthenticated += 1;
 		this.#leases.set(request, lease);
@@ -124,9 +127,12 @@ export class ConnectionGuard extends EventEmitter<ConnectionGuardEvents> {
 	#expire(lease: Lease): void {
 		lease.timer = null;
 		if (lease.authenticated) return;
-		// Closing the session releases the lease through its 'close' event.
-		if (lease.session) lease.session.close();
-		else this.#release(lease);
+		// Closing the session releases the lease through its 'close' event. A
+		// WebSocket close waits up to 30 s for the client's answer, which a flooder
+		// never sends: its TCP connection is dropped at once.
+		lease.session?.close();
+		lease.tcp?.destroy();
+		this.#release(lease);
 	}
 
 	#release(lease: Lease): void {
