@@ -98,7 +98,9 @@ export class SignalingServer {
 		this.io.use((socket, next) => {
 			const auth = HandshakeAuthSchema.safeParse(socket.handshake.auth);
 			const refuse = (error: SfuError): void => {
-				this.#logger.info({ code: error.code }, 'connection refused');
+				// Debug, not info: strangers would otherwise grow the logs one line per garbage token.
+				// Refusals are counted in metrics and (bounded) on the audit trail.
+				this.#logger.debug({ code: error.code }, 'connection refused');
 				this.observer.emit('refused', error.code, { ...(auth.success && auth.data.room ? { room: auth.data.room } : {}), address: socket.handshake.address });
 				next(Object.assign(new Error(error.message), { data: { code: error.code, message: error.message } }));
 			};
