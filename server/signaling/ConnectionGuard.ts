@@ -12,7 +12,7 @@ export interface ConnectionGuardOptions {
 /** The request Engine.IO hands allowRequest (Node's IncomingMessage, or uWebSockets.js's stand-in). */
 export interface HandshakeRequest {
 	connection?: { remoteAddress?: string | undefined } | null;
-	socket?: { remoteAddress?: string | undefined; once(event: 'close', listener: () => void): unknown; destroy(): void } | null;
+	socket?: { remoteAddress?: string | undefined; once(event: 'close', listener: () => void): unknown; off(event: 'close', listener: () => void): unknown; destroy(): void } | null;
 }
 
 /** An Engine.IO session, as its 'connection' event hands it over. */
@@ -36,6 +36,8 @@ class Lease {
 	authenticated = false;
 	released = false;
 	timer: NodeJS.Timeout | null = null;
+	/** Stops watching the TCP connection (a keep-alive one may carry many handshakes). */
+	unwatch: () => void = () => undefined;
 
 	constructor(address: string) {
 		this.address = address;
@@ -95,9 +97,12 @@ export class ConnectionGuard extends EventEmitter<ConnectionGuardEvents> {
 		this.#leases.set(request, lease);
 		lease.timer = setTimeout(() => this.#expire(lease), this.#options.handshakeTimeoutMs).unref();
 		// A client gone before its session was created (a failed upgrade) gives its place back.
-		request.socket?.once('close', () => {
-			if (!lease.session) this.#release(lease);
-		});
+		const socket = request.socket;
+		if (socket) {
+			const onClose = (): void => this.#release(lease);
+			socket.once('close', onClose);
+			lease.unwatch = () => socket.off('close', onClose);
+		}
 		callback(null, true);
 	};
 
@@ -111,6 +116,7 @@ export class ConnectionGuard extends EventEmitter<ConnectionGuardEvents> {
 			return;
 		}
 		lease.session = session;
+		lease.unwatch();
 		session.once('close', () => this.#release(lease));
 	}
 
@@ -138,6 +144,7 @@ export class ConnectionGuard extends EventEmitter<ConnectionGuardEvents> {
 	#release(lease: Lease): void {
 		if (lease.released) return;
 		lease.released = true;
+		lease.unwatch();
 		if (lease.timer) clearTimeout(lease.timer);
 		lease.timer = null;
 		if (!lease.authenticated) this.#unauthenticated -= 1;
