@@ -130,6 +130,8 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 				requestsPerSecond: config.signaling.requestsPerSecond,
 				corsOrigins: config.signaling.corsOrigins,
 				maxConnectionsPerIp: config.signaling.maxConnectionsPerIp,
+				maxUnauthenticated: config.signaling.maxUnauthenticated,
+				handshakeTimeoutMs: config.signaling.handshakeTimeoutMs,
 				defaultWaitingRoom: config.rooms.waitingRoom,
 				...(iceServers ? { iceServers } : {}),
 			},
@@ -158,7 +160,14 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 		}
 
 		this.#http = new HttpServer(
-			{ host: config.http.host, port: config.http.port, ...(config.http.tlsCert && config.http.tlsKey ? { tls: { cert: config.http.tlsCert, key: config.http.tlsKey } } : {}) },
+			{
+				host: config.http.host,
+				port: config.http.port,
+				requestTimeoutMs: config.http.requestTimeoutMs,
+				connectionTimeoutMs: config.http.connectionTimeoutMs,
+				keepAliveTimeoutMs: config.http.keepAliveTimeoutMs,
+				...(config.http.tlsCert && config.http.tlsKey ? { tls: { cert: config.http.tlsCert, key: config.http.tlsKey } } : {}),
+			},
 			{ health: { health: () => this.health(), readiness: () => this.readiness() } },
 			moduleLogger(rootLogger, 'http'),
 		);
@@ -170,8 +179,9 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			recordings: this.#recordings,
 			registry: this.#registry,
 			clientConfig: () => ({ protocolVersion: PROTOCOL_VERSION, signalingPort: signaling.uwsPort }),
-			audit: this.#audit.log ? { log: this.#audit.log, root: this.#audit.root } : null,
+			audit: this.#audit.log && this.#audit.refusals ? { log: this.#audit.log, refusals: this.#audit.refusals, root: this.#audit.root } : null,
 			metrics: this.#metrics && config.metrics.port === undefined ? this.#metrics : null,
+			...(config.metrics.token ? { metricsToken: config.metrics.token } : {}),
 			internal: this.#clusterRooms && config.cluster.secret ? { secret: config.cluster.secret, pipes: this.#clusterRooms.pipes } : null,
 			logger: moduleLogger(rootLogger, 'http.recordings'),
 		});
@@ -205,6 +215,11 @@ export class SfuServer extends EventEmitter<SfuServerEvents> {
 			});
 		}
 		return metrics;
+	}
+
+	/** The port of the separate metrics listener (METRICS_PORT), or null when metrics share the HTTP port. */
+	get metricsPort(): number | null {
+		return this.#metricsEndpoint?.port ?? null;
 	}
 
 	/** The HTTP port actually bound (differs from config when it asked for 0). */

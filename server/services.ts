@@ -30,9 +30,16 @@ export function createVerifier(config: ServerConfig, logger: Logger): TokenVerif
 		secret = randomBytes(32).toString('base64url');
 		logger.warn('demo mode without JWT_SECRET: generated an ephemeral secret; portal tokens will not verify');
 	}
+	const { audience, issuer, maxLifetimeSeconds, adminSecret, adminPublicKey } = config.auth;
+	const admin = adminSecret || adminPublicKey ? { ...(adminSecret ? { secret: adminSecret } : {}), ...(adminPublicKey ? { publicKey: adminPublicKey } : {}) } : undefined;
+	if (!admin && !config.demo) logger.warn('admin tokens are verified with the join-token key: set ADMIN_JWT_SECRET or ADMIN_JWT_PUBLIC_KEY so portals cannot mint admins');
 	return new TokenVerifier({
 		...(secret ? { secret } : {}),
 		...(config.auth.jwtPublicKey ? { publicKey: config.auth.jwtPublicKey } : {}),
+		...(audience ? { audience } : {}),
+		...(issuer ? { issuer } : {}),
+		maxLifetimeSeconds,
+		...(admin ? { admin } : {}),
 	});
 }
 

@@ -12,6 +12,8 @@ export const BENCH_NODE_ENV: Readonly<Record<string, string>> = {
 	LOG_LEVEL: 'info',
 	ROOM_WAITING_ROOM: 'false',
 	MAX_CONNECTIONS_PER_IP: '100000',
+	// Hundreds of bots connect at once, all still authenticating for a moment.
+	SIGNALING_MAX_UNAUTHENTICATED: '100000',
 	MAX_ROOMS_PER_NODE: '10000',
 	NODE_MAX_PEERS: '100000',
 };

@@ -29,6 +29,8 @@ export const AUDIT_EVENT_TYPES = [
 	// Refusals: a bad or missing token, an action the role may not take.
 	'access.refused',
 	'access.forbidden',
+	// Refusals of unauthenticated clients beyond the first of each kind, counted per address and window.
+	'auth.refused',
 	// Admin REST calls without an event of their own.
 	'admin.action',
 	// The trail itself.

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync, truncateSync, unlinkSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, statfs, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { entryHash, GENESIS, type SigningKey } from '../integrity/index.js';
@@ -23,6 +23,13 @@ export interface AuditLogOptions {
 	checkpointIntervalMs?: number;
 	/** Entries waiting for the disk at most; beyond, entries are counted and dropped, and the count recorded. Default 10000. */
 	maxPending?: number;
+	/**
+	 * Free bytes the trail's disk keeps: below it nothing is written (entries
+	 * wait in the bounded queue, an error is logged) until space returns, so the
+	 * trail never fills a disk recordings and the system need. Not applied to
+	 * the last entries written at close. Default 0 (no floor).
+	 */
+	minFreeBytes?: number;
 	logger: Logger;
 	/** The clock (tests). Default: the system's. */
 	now?: () => Date;
@@ -67,6 +74,8 @@ export class AuditLog extends EventEmitter<AuditLogEvents> {
 	#unsigned = 0;
 	#checkpointTimer: NodeJS.Timeout | null = null;
 	#dropped = 0;
+	/** Whether the disk is below its floor (writing paused). */
+	#diskLow = false;
 	#closing: Promise<void> | null = null;
 
 	/** Opens a node's trail, continuing its chain after the last complete entry on disk. */
@@ -87,6 +96,7 @@ export class AuditLog extends EventEmitter<AuditLogEvents> {
 			checkpointEntries: options.checkpointEntries ?? 100,
 			checkpointIntervalMs: options.checkpointIntervalMs ?? 60_000,
 			maxPending: options.maxPending ?? 10_000,
+			minFreeBytes: options.minFreeBytes ?? 0,
 		};
 		mkdirSync(this.dir, { recursive: true, mode: 0o750 });
 		const discarded = this.#resume();
@@ -128,9 +138,15 @@ export class AuditLog extends EventEmitter<AuditLogEvents> {
 		if (this.#unsigned > 0 && !this.#closing) this.#appendCheckpoint();
 	}
 
-	/** Resolves when every entry chained so far is on disk. */
+	/**
+	 * Resolves when every entry chained so far is on disk — or, while the disk
+	 * is below its floor, at once (readers of the trail get what is written).
+	 */
 	async flush(): Promise<void> {
-		while (this.#writing) await this.#writing;
+		while (this.#writing) {
+			if (this.#diskLow && !this.#closing) return;
+			await Promise.race([this.#writing, sleep(250, undefined, { ref: false })]);
+		}
 	}
 
 	/**
@@ -273,10 +289,41 @@ export class AuditLog extends EventEmitter<AuditLogEvents> {
 		});
 	}
 
+	/** True when the trail's disk is below its floor (entries wait in memory). */
+	get diskLow(): boolean {
+		return this.#diskLow;
+	}
+
+	/** Whether the disk has room above the floor; says so in the logs when that changes. */
+	async #roomOnDisk(): Promise<boolean> {
+		if (this.#options.minFreeBytes <= 0 || this.#closing) return true;
+		let free: number;
+		try {
+			const stats = await statfs(this.dir);
+			free = stats.bavail * stats.bsize;
+		} catch {
+			// Cannot tell: let the write itself succeed or fail.
+			return true;
+		}
+		const low = free < this.#options.minFreeBytes;
+		if (low && !this.#diskLow) {
+			this.#logger.error({ freeBytes: free, minFreeBytes: this.#options.minFreeBytes, pending: this.#queue.length }, 'audit disk nearly full: entries wait in memory until space is freed');
+		} else if (!low && this.#diskLow) {
+			this.#logger.info({ freeBytes: free, pending: this.#queue.length }, 'audit disk has room again: writing the waiting entries');
+		}
+		this.#diskLow = low;
+		return !low;
+	}
+
 	/** The one writer: appends queued lines in batches, one file at a time, until the queue is empty. */
 	async #drain(): Promise<void> {
 		let failures = 0;
 		while (this.#queue.length > 0) {
+			if (!(await this.#roomOnDisk())) {
+				// Unref'd, like the retries below: waiting for space does not keep a finished process alive.
+				await sleep(1000, undefined, { ref: false });
+				continue;
+			}
 			const file = this.#queue[0]!.file;
 			let count = 0;
 			let sync = false;

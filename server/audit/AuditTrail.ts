@@ -7,6 +7,7 @@ import type { RecordingService } from '../recording/index.js';
 import type { RoomControl, RoomRegistry } from '../rooms/index.js';
 import { AuditLog } from './AuditLog.js';
 import { auditControl, auditRecordings, auditRooms, auditSignaling } from './auditSources.js';
+import { RefusalRecorder } from './RefusalRecorder.js';
 import { RetentionJob } from './RetentionJob.js';
 
 export interface AuditTrailDeps {
@@ -30,6 +31,8 @@ export interface AuditTrailDeps {
 export interface AuditTrail {
 	/** Null when AUDIT_ENABLED=false. */
 	readonly log: AuditLog | null;
+	/** Where refusals of unauthenticated clients go (bounded); null with the log. */
+	readonly refusals: RefusalRecorder | null;
 	readonly retention: RetentionJob;
 	/** Root of the trails (this node's is `<root>/<nodeId>`). */
 	readonly root: string;
@@ -45,6 +48,7 @@ export interface AuditTrail {
 export function openAuditTrail(deps: AuditTrailDeps): AuditTrail {
 	const root = path.resolve(deps.settings.dir ?? path.join(deps.dataDir, 'audit'));
 	let log: AuditLog | null = null;
+	let refusals: RefusalRecorder | null = null;
 	const detach: (() => void)[] = [];
 	if (deps.settings.enabled) {
 		log = AuditLog.open({
@@ -54,9 +58,11 @@ export function openAuditTrail(deps: AuditTrailDeps): AuditTrail {
 			maxFileBytes: deps.settings.maxFileMb * 1024 * 1024,
 			checkpointEntries: deps.settings.checkpointEntries,
 			checkpointIntervalMs: deps.settings.checkpointIntervalMs,
+			minFreeBytes: deps.settings.minFreeMb * 1024 * 1024,
 			logger: deps.logger,
 		});
-		detach.push(auditRooms(log, deps.rooms), auditSignaling(log, deps.signaling, deps.recordings), auditControl(log, deps.control));
+		refusals = new RefusalRecorder(log, { intervalMs: deps.settings.refusalIntervalMs, maxAddresses: deps.settings.refusalMaxAddresses });
+		detach.push(auditRooms(log, deps.rooms), auditSignaling(log, refusals, deps.signaling, deps.recordings), auditControl(log, deps.control));
 		if (deps.recordings) detach.push(auditRecordings(log, deps.recordings));
 		deps.logger.info({ dir: log.dir, seq: log.head.seq }, 'audit trail open');
 	} else {
@@ -74,12 +80,14 @@ export function openAuditTrail(deps: AuditTrailDeps): AuditTrail {
 	let closing: Promise<void> | null = null;
 	return {
 		log,
+		refusals,
 		retention,
 		root,
 		close() {
 			closing ??= (async () => {
 				retention.close();
 				for (const off of detach) off();
+				refusals?.close();
 				await log?.close();
 			})();
 			return closing;

@@ -3,6 +3,7 @@ import type { Peer, RemoteControlAction, Room, RoomControl, RoomRegistry } from 
 import type { RequestOutcome, SignalingEvents } from '../protocol/index.js';
 import type { AuditParty } from './AuditEntry.js';
 import type { AuditLog } from './AuditLog.js';
+import type { RefusalRecorder } from './RefusalRecorder.js';
 import { currentActor, type Actor } from '../context/index.js';
 
 /**
@@ -105,10 +106,10 @@ export function auditRecordings(log: AuditLog, recordings: RecordingService): ()
 
 /**
  * From signaling's request outcomes: consent, push ingest endpoints, and every
- * forbidden request; from its refusals, every handshake turned away (bad,
- * expired or missing token).
+ * forbidden request; from its refusals, the handshakes turned away (bad,
+ * expired or missing token, connection limits), bounded by `refusals`.
  */
-export function auditSignaling(log: AuditLog, signaling: { readonly observer: SignalingEvents }, recordings: RecordingService | null): () => void {
+export function auditSignaling(log: AuditLog, refusals: RefusalRecorder, signaling: { readonly observer: SignalingEvents }, recordings: RecordingService | null): () => void {
 	const onRequest = (outcome: RequestOutcome): void => {
 		const { actor: asker, method, code } = outcome;
 		if (!asker) return;
@@ -137,7 +138,7 @@ export function auditSignaling(log: AuditLog, signaling: { readonly observer: Si
 		}
 	};
 	const onRefused = (code: string, details?: { room?: string; address?: string }): void => {
-		log.record({ type: 'access.refused', actor: null, ...(details?.room ? { room: details.room } : {}), data: { via: 'signaling', code, address: details?.address ?? null } });
+		refusals.record({ via: 'signaling', code, address: details?.address ?? null, ...(details?.room ? { room: details.room } : {}) });
 	};
 	signaling.observer.on('request', onRequest);
 	signaling.observer.on('refused', onRefused);

@@ -9,6 +9,8 @@ export type { AuditPage, AuditQuery } from './query.js';
 export { verifyAuditTrail } from './verifyAudit.js';
 export type { AuditProblem, AuditProblemKind, AuditVerifyReport, VerifyAuditOptions } from './verifyAudit.js';
 export { RetentionJob } from './RetentionJob.js';
+export { RefusalRecorder } from './RefusalRecorder.js';
+export type { Refusal, RefusalRecorderOptions } from './RefusalRecorder.js';
 export type { RetentionOptions, RetentionReport } from './RetentionJob.js';
 export { openAuditTrail } from './AuditTrail.js';
 export type { AuditTrail, AuditTrailDeps } from './AuditTrail.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROLES, RoomIdSchema } from '../protocol/index.js';
+import { ROLES, RoomIdSchema, safeText } from '../protocol/index.js';
 
 /**
  * Claims of a join token minted by a portal (the portal contract):
@@ -7,10 +7,10 @@ import { ROLES, RoomIdSchema } from '../protocol/index.js';
  * Optional `waitingRoom` and `roomType` on the token that creates a room set its policy.
  */
 export const JoinClaimsSchema = z.object({
-	sub: z.string().min(1).max(256),
+	sub: safeText(256),
 	room: RoomIdSchema,
 	role: z.enum(ROLES),
-	name: z.string().min(1).max(128),
+	name: safeText(128),
 	exp: z.number().int(),
 	iat: z.number().int().optional(),
 	waitingRoom: z.boolean().optional(),
@@ -25,7 +25,7 @@ export type JoinClaims = z.infer<typeof JoinClaimsSchema>;
  * own room) or an admin token (`role: "admin"`, no room needed).
  */
 export const ApiClaimsSchema = z.object({
-	sub: z.string().min(1).max(256),
+	sub: safeText(256),
 	role: z.enum([...ROLES, 'admin']),
 	room: RoomIdSchema.optional(),
 	exp: z.number().int(),

@@ -29,6 +29,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
 	if (result.success) {
 		checkAuth(result.data, envByPath);
 		checkTurn(result.data, envByPath);
+		checkDemo(result.data, valueAt(raw, ['http', 'host']) !== undefined, envByPath);
 		return result.data;
 	}
 
@@ -52,14 +53,38 @@ function checkAuth(config: ServerConfig, envByPath: Map<string, string>): void {
 	if (config.cluster.redisUrl && !config.cluster.secret) {
 		throw new ConfigError('CLUSTER_SECRET', 'is required with REDIS_URL: node-to-node calls must be authenticated');
 	}
-	if (jwtPublicKey) {
+	for (const path of ['jwtPublicKey', 'adminPublicKey'] as const) {
+		const pem = config.auth[path];
+		if (!pem) continue;
 		try {
-			const key = createPublicKey(jwtPublicKey);
+			const key = createPublicKey(pem);
 			if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ed25519') throw new Error('type');
 		} catch {
-			throw new ConfigError(envByPath.get('auth.jwtPublicKey') ?? 'auth.jwtPublicKey', 'must be an RSA or Ed25519 public key in PEM form');
+			throw new ConfigError(envByPath.get(`auth.${path}`) ?? `auth.${path}`, 'must be an RSA or Ed25519 public key in PEM form');
 		}
 	}
+	const { adminSecret, adminPublicKey } = config.auth;
+	if (adminSecret && adminSecret === jwtSecret) {
+		throw new ConfigError(envByPath.get('auth.adminSecret') ?? 'auth.adminSecret', 'must differ from JWT_SECRET: admin tokens need a key portals do not hold');
+	}
+	if (adminPublicKey && adminPublicKey.trim() === jwtPublicKey?.trim()) {
+		throw new ConfigError(envByPath.get('auth.adminPublicKey') ?? 'auth.adminPublicKey', 'must differ from JWT_PUBLIC_KEY: admin tokens need a key portals do not hold');
+	}
+}
+
+const LOOPBACK_HOSTS = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
+
+/**
+ * Demo mode hands anyone who reaches it a host token: it listens on loopback
+ * unless HTTP_HOST is set and DEMO_PUBLIC says so explicitly.
+ */
+function checkDemo(config: ServerConfig, hostSet: boolean, envByPath: Map<string, string>): void {
+	if (!config.demo || config.demoPublic || LOOPBACK_HOSTS.test(config.http.host)) return;
+	if (!hostSet) {
+		config.http.host = '127.0.0.1';
+		return;
+	}
+	throw new ConfigError(envByPath.get('http.host') ?? 'http.host', `demo mode listens on loopback only (got ${JSON.stringify(config.http.host)}); set DEMO_PUBLIC=1 to serve the demo on another address`);
 }
 
 /** TURN URLs are useless without the secret that mints their credentials. */

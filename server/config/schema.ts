@@ -60,6 +60,15 @@ export const ServerConfigSchema = z
 				host: z.string().min(1).default('0.0.0.0'),
 				/** TCP port; 0 picks a free one (logged at startup). Default 3000. */
 				port: port.default(3000),
+				/**
+				 * Longest time a client may take to send a whole request (headers and body):
+				 * a slowloris trickling bytes is cut off (408). Default 30000 ms.
+				 */
+				requestTimeoutMs: z.number().int().min(1000).max(600_000).default(30_000),
+				/** A connection idle this long (nothing read or written) is closed; WebSockets ping well inside it. Default 120000 ms. */
+				connectionTimeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+				/** How long an idle keep-alive connection is kept between requests (above a load balancer's idle timeout). Default 72000 ms. */
+				keepAliveTimeoutMs: z.number().int().min(1000).max(600_000).default(72_000),
 			})
 			.prefault({}),
 		mediasoup: z
@@ -138,6 +147,16 @@ export const ServerConfigSchema = z
 				jwtSecret: z.string().min(16, 'must be at least 16 characters').optional(),
 				/** PEM public key for RS256 / EdDSA tokens (`JWT_PUBLIC_KEY` or `JWT_PUBLIC_KEY_FILE`). */
 				jwtPublicKey: z.string().min(1).optional(),
+				/** Required `aud` claim of every token. Default: not checked. */
+				audience: z.string().min(1).max(256).optional(),
+				/** Required `iss` claim of every token. Default: not checked. */
+				issuer: z.string().min(1).max(256).optional(),
+				/** Longest token lifetime accepted (exp − iat, or exp − now), seconds; 0: no limit. Default 86400. */
+				maxLifetimeSeconds: z.number().int().min(0).max(366 * 86400).default(86400),
+				/** HS256 secret of admin tokens; when set (or `adminPublicKey`), the join keys no longer verify admins. */
+				adminSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+				/** PEM public key (RSA or Ed25519) of admin tokens. */
+				adminPublicKey: z.string().min(1).optional(),
 			})
 			.prefault({}),
 		/**
@@ -146,6 +165,11 @@ export const ServerConfigSchema = z
 		 * enable in production. Default false.
 		 */
 		demo: z.boolean().default(false),
+		/**
+		 * Demo mode listens on loopback only (anyone who reaches it can mint a host
+		 * token). Set to serve a demo on another address (HTTP_HOST). Default false.
+		 */
+		demoPublic: z.boolean().default(false),
 		rooms: z
 			.object({
 				/** Whether patients wait for a host to admit them, unless the room-creating token says otherwise. Default true. */
@@ -178,6 +202,10 @@ export const ServerConfigSchema = z
 				maxConnectionsPerIp: z.number().int().min(1).max(100_000).default(200),
 				/** Origins allowed to connect from browsers; empty allows any origin. */
 				corsOrigins: z.array(z.string().min(1)).default([]),
+				/** Connections, from all addresses, that have not authenticated yet; more are refused. Default 1000. */
+				maxUnauthenticated: z.number().int().min(1).max(1_000_000).default(1000),
+				/** A connection that has not authenticated this long after it opened is closed. Default 10000 ms. */
+				handshakeTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
 			})
 			.prefault({}),
 		cluster: z
@@ -277,6 +305,11 @@ export const ServerConfigSchema = z
 				port: port.optional(),
 				/** Listen address of the separate metrics port. Default '127.0.0.1'. */
 				host: z.string().min(1).default('127.0.0.1'),
+				/**
+				 * Bearer token that may read /metrics on the HTTP port (besides admin
+				 * tokens); without it or an admin token the HTTP port answers 401. Default: none.
+				 */
+				token: z.string().min(16, 'must be at least 16 characters').optional(),
 				/** How often mediasoup transport/producer/consumer stats are sampled; 0 turns sampling off. Default 10000 ms. */
 				statsIntervalMs: z.number().int().min(0).max(600_000).default(10_000),
 				/** Most mediasoup objects sampled per interval (the rest on later intervals, round-robin). Default 2000. */
@@ -297,6 +330,17 @@ export const ServerConfigSchema = z
 				checkpointEntries: z.number().int().min(1).max(100_000).default(100),
 				/** …or this long after the first entry not yet signed. Default 60000 ms. */
 				checkpointIntervalMs: z.number().int().min(100).max(3_600_000).default(60_000),
+				/**
+				 * Free space (MiB) the audit disk keeps: below it entries wait in memory
+				 * (bounded; what overflows is counted) and an error is logged, instead of
+				 * filling the disk. Keep it below RECORDING_MIN_FREE_MB when both share a
+				 * disk: recordings stop first, the trail keeps recording that. Default 64.
+				 */
+				minFreeMb: z.number().int().min(0).max(1_000_000).default(64),
+				/** Refusals of unauthenticated clients are counted per address in windows this long. Default 60000 ms. */
+				refusalIntervalMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+				/** Addresses counted separately per window; the rest share one "others" count. Default 100. */
+				refusalMaxAddresses: z.number().int().min(1).max(100_000).default(100),
 			})
 			.prefault({}),
 		retention: z

@@ -12,6 +12,12 @@ export interface HttpServerOptions {
 	bodyLimit?: number;
 	/** PEM certificate and key: serve HTTPS (and so WSS for signaling). */
 	tls?: { cert: string; key: string };
+	/** Longest time to receive a whole request (headers and body); slower clients get 408. Default 30000 ms. */
+	requestTimeoutMs?: number;
+	/** Idle connections (nothing read or written) are closed after this. Default 120000 ms. */
+	connectionTimeoutMs?: number;
+	/** Idle keep-alive time between requests. Default 72000 ms. */
+	keepAliveTimeoutMs?: number;
 }
 
 export interface HttpServerDeps {
@@ -35,8 +41,16 @@ export class HttpServer {
 		this.#logger = logger;
 		// pino's Logger is a FastifyBaseLogger; typed as such, Fastify's generic stays the base logger.
 		const baseLogger: FastifyBaseLogger = logger;
+		const requestTimeout = options.requestTimeoutMs ?? 30_000;
+		// Node checks request and header deadlines on a timer (30 s by default): check
+		// often enough that a slowloris is cut near its deadline, not up to 30 s later.
+		const deadlines = { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(requestTimeout / 4))) };
 		this.#app = Fastify({
-			...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+			...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, ...deadlines } } : { http: deadlines }),
+			// Fastify's defaults leave a slow or idle client holding a socket forever.
+			requestTimeout,
+			connectionTimeout: options.connectionTimeoutMs ?? 120_000,
+			keepAliveTimeout: options.keepAliveTimeoutMs ?? 72_000,
 			loggerInstance: baseLogger,
 			// Our own onResponse line replaces Fastify's two lines per request.
 			logController: new LogController({ disableRequestLogging: true }),

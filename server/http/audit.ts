@@ -1,14 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AUDIT_EVENT_TYPES, decodeCursor, queryAudit, type AuditData, type AuditEvent, type AuditLog, type AuditParty } from '../audit/index.js';
+import { AUDIT_EVENT_TYPES, decodeCursor, queryAudit, type AuditData, type AuditEvent, type AuditLog, type AuditParty, type RefusalRecorder } from '../audit/index.js';
 import { actorScope, type Actor } from '../context/index.js';
 import { AuthError, type ApiClaims, type TokenVerifier } from '../auth/index.js';
-import { SfuError, RoomIdSchema } from '../protocol/index.js';
+import { SfuError, RoomIdSchema, safeText } from '../protocol/index.js';
 import type { RecordingService } from '../recording/index.js';
 import { bearerGuard } from './apiAuth.js';
 
 export interface AuditRoutesDeps {
 	log: AuditLog;
+	/** Where 401s go: bounded per address, so strangers cannot fill the trail. */
+	refusals: RefusalRecorder;
 	/** Root of the trails: every node folder under it is queried. */
 	root: string;
 	recordings: RecordingService | null;
@@ -19,7 +21,7 @@ const Instant = z.union([z.iso.datetime({ offset: true }), z.string().regex(/^\d
 
 const AuditQuerySchema = z.strictObject({
 	room: RoomIdSchema.optional(),
-	sub: z.string().min(1).max(256).optional(),
+	sub: safeText(256).optional(),
 	type: z.enum(AUDIT_EVENT_TYPES).optional(),
 	from: Instant.optional(),
 	to: Instant.optional(),
@@ -126,7 +128,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRoutesDeps)
 		const params = (request.params ?? {}) as { id?: unknown; room?: unknown; '*'?: unknown };
 		const paramRoom = typeof params.room === 'string' ? params.room : undefined;
 		if (status === 401) {
-			log.record({ type: 'access.refused', actor: null, ...(paramRoom ? { room: paramRoom } : {}), data: { via: 'rest', method: request.method, route, code: info?.refusedCode ?? 'unauthorized', address: request.ip } });
+			deps.refusals.record({ via: 'rest', method: request.method, route, code: info?.refusedCode ?? 'unauthorized', address: request.ip, ...(paramRoom ? { room: paramRoom } : {}) });
 			return;
 		}
 		const actor = info?.actor;

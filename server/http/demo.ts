@@ -4,7 +4,7 @@ import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ROLES, RoomIdSchema } from '../protocol/index.js';
+import { ROLES, RoomIdSchema, SAFE_TEXT, UNSAFE_TEXT_MESSAGE } from '../protocol/index.js';
 import { errorBody } from './errors.js';
 
 export interface DemoRoutesOptions {
@@ -19,7 +19,7 @@ export interface DemoRoutesOptions {
 const DevTokenQuery = z.strictObject({
 	room: RoomIdSchema,
 	role: z.enum(ROLES).default('clinician'),
-	name: z.string().trim().min(1).max(64).default('Demo user'),
+	name: z.string().trim().min(1).max(64).regex(SAFE_TEXT, UNSAFE_TEXT_MESSAGE).default('Demo user'),
 });
 
 /**

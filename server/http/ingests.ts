@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { TokenVerifier } from '../auth/index.js';
-import { SfuError, RequestSchemas, RoomIdSchema } from '../protocol/index.js';
+import { SfuError, RequestSchemas, RoomIdSchema, safeText } from '../protocol/index.js';
 import type { IngestService } from '../ingest/index.js';
 import type { RoomRegistry } from '../rooms/index.js';
 import { bearerGuard, mayManage } from './apiAuth.js';
@@ -13,7 +13,7 @@ export interface IngestRoutesDeps {
 }
 
 const RoomParams = z.object({ room: RoomIdSchema });
-const IngestParams = z.object({ room: RoomIdSchema, id: z.string().min(1).max(64) });
+const IngestParams = z.object({ room: RoomIdSchema, id: safeText(64) });
 
 /**
  * REST for pulled device sources (host of the room or admin):

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/index.js';
 import type { TokenVerifier } from '../auth/index.js';
-import { SfuError } from '../protocol/index.js';
+import { SfuError, safeText } from '../protocol/index.js';
 import { writeLegalHold, type RecordingService } from '../recording/index.js';
 import { bearerGuard } from './apiAuth.js';
 
@@ -13,7 +13,7 @@ export interface LegalHoldRoutesDeps {
 	log: AuditLog | null;
 }
 
-const IdParams = z.object({ id: z.string().min(1).max(64) });
+const IdParams = z.object({ id: safeText(64) });
 const HoldBody = z.strictObject({ hold: z.boolean() });
 
 /**

@@ -2,7 +2,7 @@ import send from '@fastify/send';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiClaims, TokenVerifier } from '../auth/index.js';
-import { SfuError, RoomIdSchema } from '../protocol/index.js';
+import { SfuError, RoomIdSchema, safeText } from '../protocol/index.js';
 import type { Logger } from '../logger/index.js';
 import { MANIFEST_FILE, type RecordingService } from '../recording/index.js';
 import type { RoomRegistry } from '../rooms/index.js';
@@ -17,7 +17,7 @@ export interface RecordingRoutesDeps {
 
 const StartBody = z.strictObject({ requireConsent: z.boolean().optional() }).optional();
 const RoomParams = z.object({ room: RoomIdSchema });
-const IdParams = z.object({ id: z.string().min(1).max(64) });
+const IdParams = z.object({ id: safeText(64) });
 const ListQuery = z.strictObject({ room: RoomIdSchema.optional() });
 
 /**

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AuditLog } from '../audit/index.js';
+import type { AuditLog, RefusalRecorder } from '../audit/index.js';
 import type { TokenVerifier } from '../auth/index.js';
 import type { NodePipes, NodeRegistry } from '../cluster/index.js';
 import type { IngestService } from '../ingest/index.js';
@@ -26,9 +26,11 @@ export interface RoutesDeps {
 	/** What pages need to reach signaling (`GET /api/client-config`). */
 	clientConfig: () => { protocolVersion: number; signalingPort: number | null };
 	/** The node's audit trail and where all nodes' trails live; null when disabled. */
-	audit: { log: AuditLog; root: string } | null;
-	/** Metrics served on this port (null: off, or on their own METRICS_PORT). */
+	audit: { log: AuditLog; refusals: RefusalRecorder; root: string } | null;
+	/** Metrics served on this port, to bearers of `metricsToken` or an admin token (null: off, or on their own METRICS_PORT). */
 	metrics: MetricsExposition | null;
+	/** METRICS_TOKEN. */
+	metricsToken?: string;
 	/** Node-to-node routes of a spanning cluster (null on a single node). */
 	internal: { secret: string; pipes: NodePipes } | null;
 	logger: Logger;
@@ -48,7 +50,7 @@ export async function registerRoutes(app: FastifyInstance, deps: RoutesDeps): Pr
 	if (deps.internal) registerInternalRoutes(app, deps.internal);
 	// Pages learn where signaling lives: same origin, or the uWS port.
 	app.get('/api/client-config', async () => deps.clientConfig());
-	if (deps.audit) registerAuditRoutes(app, { log: deps.audit.log, root: deps.audit.root, recordings: deps.recordings, verifier: deps.verifier });
+	if (deps.audit) registerAuditRoutes(app, { log: deps.audit.log, refusals: deps.audit.refusals, root: deps.audit.root, recordings: deps.recordings, verifier: deps.verifier });
 	if (deps.recordings) registerLegalHoldRoutes(app, { recordings: deps.recordings, verifier: deps.verifier, log: deps.audit?.log ?? null });
-	if (deps.metrics) registerMetricsRoute(app, deps.metrics);
+	if (deps.metrics) registerMetricsRoute(app, deps.metrics, { verifier: deps.verifier, ...(deps.metricsToken ? { token: deps.metricsToken } : {}) });
 }

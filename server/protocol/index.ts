@@ -10,6 +10,7 @@
  * See docs/protocol.md for the prose version.
  */
 export * from './vocabulary.js';
+export * from './text.js';
 export * from './rtp.js';
 export * from './requests.js';
 export type * from './responses.js';

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DtlsParametersSchema, RtpCapabilitiesSchema, RtpParametersSchema } from './rtp.js';
+import { safeText } from './text.js';
 import { IdSchema, RoomIdSchema, SOURCES } from './vocabulary.js';
 
 const Int = z.number().int();
@@ -57,7 +58,7 @@ export const RequestSchemas = {
 	 * A fresh join token for the same user and room, before the current one
 	 * expires: a session whose token expires is ended (`kicked`, reason `expired`).
 	 */
-	refreshToken: z.strictObject({ token: z.string().min(1).max(8192) }),
+	refreshToken: z.strictObject({ token: safeText(8192) }),
 	/** Leave now (no grace period). */
 	leave: z.strictObject({}),
 	// Host actions.
@@ -97,9 +98,9 @@ export const RequestSchemas = {
 	}),
 	/** Pull ingest (host): the server pulls an RTSP / SRT / HTTP(S) / HLS source into the room. */
 	addIngestSource: z.strictObject({
-		url: z.string().min(1).max(2048),
+		url: safeText(2048),
 		/** Shown to participants as the device's name. */
-		name: z.string().min(1).max(64).optional(),
+		name: safeText(64).optional(),
 	}),
 	removeIngestSource: z.strictObject({ ingestId: IdSchema }),
 } as const;
@@ -110,7 +111,7 @@ export const REQUEST_METHODS = Object.keys(RequestSchemas) as RequestMethod[];
 
 /** `auth` of the Socket.IO handshake. */
 export const HandshakeAuthSchema = z.object({
-	token: z.string().min(1).max(8192),
+	token: safeText(8192),
 	/** The room the client means to enter; must match the token's `room` claim. */
 	room: RoomIdSchema.optional(),
 });

@@ -14,6 +14,7 @@ import { SignalingObserver } from './observer.js';
 import { SignalingSession } from './SignalingSession.js';
 import type { SfuSocket, SocketData } from './types.js';
 import { listenUws, loadNativeUws, type UwsListener } from './uwsEngine.js';
+import { ConnectionGuard, type EngineSession } from './ConnectionGuard.js';
 
 export interface SignalingOptions {
 	/** Largest message, bytes; larger ones close the connection. */
@@ -22,8 +23,12 @@ export interface SignalingOptions {
 	requestsPerSecond: number;
 	/** Allowed browser origins; empty allows any. */
 	corsOrigins: string[];
-	/** Connections one IP address may hold at once. Default: unlimited. */
+	/** Connections one IP address may hold at once, counted before authentication. Default: unlimited. */
 	maxConnectionsPerIp?: number;
+	/** Connections, from all addresses, that have not authenticated yet. Default 1000. */
+	maxUnauthenticated?: number;
+	/** A connection that has not authenticated this long after it opened is closed. Default 10000 ms. */
+	handshakeTimeoutMs?: number;
 	/** Waiting-room default for new rooms. */
 	defaultWaitingRoom: boolean;
 	/** Heartbeat: a dead link is noticed after about interval + timeout. Default 5 s + 8 s. */
@@ -56,6 +61,7 @@ export class SignalingServer {
 	/** Requests answered and connections refused, for monitors (metrics). */
 	readonly observer = new SignalingObserver();
 	readonly #logger: Logger;
+	readonly #guard: ConnectionGuard;
 	#uws: UwsListener | null = null;
 	#adapterRedis: Redis | null = null;
 	#draining = false;
@@ -64,9 +70,23 @@ export class SignalingServer {
 
 	constructor(options: SignalingOptions, deps: SignalingDeps, logger: Logger) {
 		this.#logger = logger;
+		const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+		this.#guard = new ConnectionGuard({
+			maxPerAddress: options.maxConnectionsPerIp ?? Infinity,
+			maxUnauthenticated: options.maxUnauthenticated ?? 1000,
+			handshakeTimeoutMs,
+		});
+		this.#guard.on('refused', (code, address) => {
+			this.#logger.debug({ code }, 'connection refused before the handshake');
+			this.observer.emit('refused', code, { address });
+		});
 		this.io = new Server({
 			path: '/socket.io',
 			serveClient: false,
+			// Sessions are counted (per address, unauthenticated) before anything else runs.
+			allowRequest: this.#guard.allowRequest,
+			// Socket.IO's own deadline for a session that never asks to connect; ours covers refused ones too.
+			connectTimeout: handshakeTimeoutMs,
 			maxHttpBufferSize: options.maxPayloadBytes,
 			// A dead link must be noticed well inside the 30 s grace period.
 			pingInterval: options.pingIntervalMs ?? 5_000,
@@ -75,22 +95,18 @@ export class SignalingServer {
 		});
 		const rateLimiter = new RateLimiterMemory({ points: options.requestsPerSecond * 2, duration: 2 });
 
-		const perAddress = new Map<string, number>();
 		this.io.use((socket, next) => {
 			const auth = HandshakeAuthSchema.safeParse(socket.handshake.auth);
 			const refuse = (error: SfuError): void => {
-				this.#logger.info({ code: error.code }, 'connection refused');
+				// Debug, not info: strangers would otherwise grow the logs one line per garbage token.
+				// Refusals are counted in metrics and (bounded) on the audit trail.
+				this.#logger.debug({ code: error.code }, 'connection refused');
 				this.observer.emit('refused', error.code, { ...(auth.success && auth.data.room ? { room: auth.data.room } : {}), address: socket.handshake.address });
 				next(Object.assign(new Error(error.message), { data: { code: error.code, message: error.message } }));
 			};
-			const address = socket.handshake.address;
 			if (this.#draining) {
 				// The client retries through the signaling address and reaches another node.
 				refuse(new SfuError('unavailable', 'this node is shutting down; connect again to reach another node'));
-				return;
-			}
-			if ((perAddress.get(address) ?? 0) >= (options.maxConnectionsPerIp ?? Infinity)) {
-				refuse(new SfuError('limit_exceeded', 'too many connections from this address'));
 				return;
 			}
 			if (!auth.success) {
@@ -115,13 +131,9 @@ export class SignalingServer {
 
 		this.io.on('connection', (socket: SfuSocket) => {
 			const claims = socket.data.claims;
-			const address = socket.handshake.address;
-			perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+			this.#guard.authenticated(socket.conn.request);
 			this.observer.emit('connection');
 			socket.once('disconnect', (reason) => {
-				const left = (perAddress.get(address) ?? 1) - 1;
-				if (left > 0) perAddress.set(address, left);
-				else perAddress.delete(address);
 				this.observer.emit('disconnect', reason);
 			});
 			// Counting every outgoing message costs a callback each: only when someone watches.
@@ -148,6 +160,12 @@ export class SignalingServer {
 	/** Serves Socket.IO on Node's http server (the default engine). */
 	attach(server: HttpServer): void {
 		this.io.attach(server);
+		this.#watchSessions();
+	}
+
+	/** Every Engine.IO session is adopted by the guard that admitted its request. */
+	#watchSessions(): void {
+		this.io.engine.on('connection', (session: EngineSession) => this.#guard.adopt(session));
 	}
 
 	/**
@@ -158,6 +176,7 @@ export class SignalingServer {
 		const native = loadNativeUws();
 		const listener = await listenUws(native, host, port);
 		this.io.attachApp(listener.app);
+		this.#watchSessions();
 		this.#uws = listener;
 		this.#logger.info({ port: listener.port, binary: path.basename(native.binaryPath) }, 'signaling on uWebSockets.js');
 		return listener.port;

@@ -154,7 +154,7 @@ describe('audit: a full consult with a recording, on the trail', function () {
 		const secrets = [names.host, names.patient, ...Object.values(tokens), ...Object.values(tokens).map((t) => t.split('.')[2]!)];
 		expect(sfu.logs.length).to.be.greaterThan(50);
 		const logText = sfu.logs.map((line) => JSON.stringify(line)).join('\n');
-		const metrics = await (await fetch(`${sfu.url}/metrics`)).text();
+		const metrics = await (await fetch(`${sfu.url}/metrics`, { headers: { authorization: `Bearer ${tokens.admin}` } })).text();
 		expect(metrics).to.contain('sfu_');
 		const trail = listAuditFiles(nodeDir)
 			.map((f) => readFileSync(f.path, 'utf8'))

@@ -93,7 +93,7 @@ describe('cluster: nodes and rooms over a real Redis', function () {
 		const inCall = await join(b, 'ward-9');
 		expect(inCall.result.ok).to.equal(true);
 		const metric = async (name: string) => {
-			const text = await (await fetch(`${b.baseUrl}/metrics`)).text();
+			const text = await (await fetch(`${b.baseUrl}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
 			return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
 		};
 		expect(await metric('sfu_cluster_redis_up')).to.equal(1);

@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { MINIMUM_RMEM_DEFAULT } from '../../server/media/index.js';
 
+/** Scrapes as an admin: /metrics on the HTTP port needs a bearer (test/security/metricsAccess.test.ts). */
 async function scrape(url: string): Promise<{ status: number; type: string | null; text: string }> {
-	const response = await fetch(url);
+	const response = await fetch(url, { headers: { authorization: `Bearer ${await mintToken({ room: 'any', role: 'admin' as 'host' })}` } });
 	return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
 }
 

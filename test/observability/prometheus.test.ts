@@ -3,7 +3,7 @@ import path from 'node:path';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { openDemo, waitForMediaFrom, type DemoParticipant } from '../support/demoPage.js';
 import { waitFor } from '../support/processes.js';
-import { expandGrafanaVariables, parsePromql, promtool, SHIPPED_PROMETHEUS_DIR, startPrometheus, type TestPrometheus } from '../support/prometheus.js';
+import { expandGrafanaVariables, freePort, parsePromql, promtool, SHIPPED_PROMETHEUS_DIR, startPrometheus, type TestPrometheus } from '../support/prometheus.js';
 import { mintToken, startSfu, TestClient, type TestSfu } from '../support/sfu.js';
 import { dashboardQueries, PENDING_METRICS, RULES_DIR, shippedRules, type ShippedQuery } from './shippedQueries.js';
 
@@ -27,8 +27,10 @@ describe('observability: the shipped Prometheus config, rules and dashboards aga
 			RECORDING_SEGMENT_SECONDS: '2',
 			ROOM_WAITING_ROOM: 'false',
 			LOG_LEVEL: 'info',
+			// As deployed: Prometheus scrapes the admin port, not the patients' HTTP port.
+			METRICS_PORT: String(await freePort()),
 		});
-		prometheus = await startPrometheus([new URL(sfu.url).host]);
+		prometheus = await startPrometheus([`127.0.0.1:${sfu.server.metricsPort}`]);
 		browser = await launchBrowser();
 		host = await openDemo(browser, sfu.url, room, 'host');
 		specialist = await openDemo(browser, sfu.url, room, 'clinician');
