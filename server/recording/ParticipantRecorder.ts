@@ -41,10 +41,14 @@ export type ParticipantRecorderEvents = {
 	 * held; the owner closes it and may try again later.
 	 */
 	refused: [error: { code: string; message: string }];
+	/** The participant's tracks are wired to the recorder: from now on it is recorded whenever it sends. */
+	ready: [];
 };
 
 interface Track {
 	producer: PeerProducer;
+	/** Its producer was unpaused at some point while recorded: ffmpeg records it. */
+	live: boolean;
 	transport: types.PlainTransport;
 	consumer: types.Consumer;
 	port: number;
@@ -73,6 +77,7 @@ export class ParticipantRecorder extends EventEmitter<ParticipantRecorderEvents>
 	#closed = false;
 	#failed = false;
 	#hasSlot = false;
+	#ready = false;
 
 	constructor(participantId: string, options: ParticipantRecorderOptions) {
 		super();
@@ -86,34 +91,51 @@ export class ParticipantRecorder extends EventEmitter<ParticipantRecorderEvents>
 		return this.#closed;
 	}
 
+	/**
+	 * True once this participant's tracks are wired to the recorder (ports and
+	 * a recorder slot held): it is recorded whenever it sends.
+	 */
+	get ready(): boolean {
+		return this.#ready;
+	}
+
 	/** The ffmpeg process now recording, if any (tests kill it). */
 	get ffmpegPid(): number | undefined {
 		return this.#run?.pid;
 	}
 
-	/** Records exactly these sources from now on (restarting ffmpeg if the set changed). */
+	/**
+	 * Records exactly these sources from now on (restarting ffmpeg if the set
+	 * changed). Without a free recorder slot, `refused` is emitted at once.
+	 */
 	setSources(sources: readonly RecordedSource[]): Promise<void> {
+		if (!this.#hasSlot && !this.#closed && !this.#failed && sources.some((s) => !s.producer.closed)) {
+			// Taken synchronously: two participants arriving together cannot both get the last slot.
+			if (!this.#options.slots.tryAcquire()) {
+				this.#refuse({ code: 'recording_capacity', message: `this server runs as many recorders as it may (RECORDING_MAX_FFMPEG ${this.#options.slots.max})` });
+				return this.#queue;
+			}
+			this.#hasSlot = true;
+		}
 		return this.#enqueue(async () => {
 			if (this.#closed || this.#failed) return;
 			const wanted = new Map(sources.filter((s) => !s.producer.closed).map((s) => [s.producer.id, s]));
-			if (wanted.size > 0 && !this.#hasSlot) {
-				if (!this.#options.slots.tryAcquire()) {
-					this.#refuse({ code: 'recording_capacity', message: `this server runs as many recorders as it may (${this.#options.slots.max})` });
-					return;
-				}
-				this.#hasSlot = true;
-			}
+			// Only tracks that are (or were) live change what ffmpeg records.
 			let changed = false;
 			for (const [id, track] of this.#tracks) {
 				if (!wanted.has(id) || track.consumer.closed) {
 					this.#closeTrack(track);
+					if (track.live) changed = true;
+				} else if (!track.live && !track.producer.paused) {
+					track.live = true;
 					changed = true;
 				}
 			}
 			for (const [id, source] of wanted) {
 				if (this.#tracks.has(id)) continue;
+				let track: Track;
 				try {
-					this.#tracks.set(id, await this.#openTrack(source));
+					track = await this.#openTrack(source);
 				} catch (error) {
 					if (error instanceof SfuError && error.code === 'limit_exceeded') {
 						this.#refuse({ code: 'recording_capacity', message: error.message });
@@ -121,7 +143,13 @@ export class ParticipantRecorder extends EventEmitter<ParticipantRecorderEvents>
 					}
 					throw error;
 				}
-				changed = true;
+				this.#tracks.set(id, track);
+				if (track.live) changed = true;
+			}
+			if (this.#closed || this.#failed) return;
+			if (!this.#ready && this.#tracks.size > 0) {
+				this.#ready = true;
+				this.emit('ready');
 			}
 			if (changed || !this.#run) await this.#startRun('tracks_changed');
 		});
@@ -145,7 +173,9 @@ export class ParticipantRecorder extends EventEmitter<ParticipantRecorderEvents>
 		this.#tracks.clear();
 		if (this.#hasSlot) {
 			this.#hasSlot = false;
-			this.#options.slots.release();
+			// A slot that never ran a recorder frees nothing others wait for:
+			// telling them would have refused participants retry each other forever.
+			this.#options.slots.release({ quiet: !this.#ready });
 		}
 	}
 
@@ -181,7 +211,7 @@ export class ParticipantRecorder extends EventEmitter<ParticipantRecorderEvents>
 				.map((c) => ({ ...c, rtcpFeedback: [] }));
 			const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: { codecs, headerExtensions: [] }, paused: true });
 			source.onConsumer?.(consumer);
-			return { producer, transport, consumer, port };
+			return { producer, transport, consumer, port, live: !producer.paused };
 		} catch (error) {
 			transport?.close();
 			this.#options.ports.release(port);
@@ -201,7 +231,12 @@ export class ParticipantRecorder extends EventEmitter<ParticipantRecorderEvents>
 		this.#run = null;
 		await previous?.stop();
 		if (this.#closed || this.#failed) return;
-		const tracks = [...this.#tracks.values()].filter((t) => !t.consumer.closed);
+		// A producer paused since it was created (a camera off from the start)
+		// stays out: ffmpeg cannot write a header for a video stream that never
+		// sent a frame (no size), exits after probing, and would be restarted in
+		// a loop. It joins the run when it first resumes; once in, pausing it
+		// again is mere silence.
+		const tracks = [...this.#tracks.values()].filter((t) => t.live && !t.consumer.closed);
 		if (tracks.length === 0) return;
 
 		const prefix = `r${String(this.#runCount++).padStart(3, '0')}`;

@@ -37,9 +37,10 @@ export class RecorderSlots extends EventEmitter<RecorderSlotsEvents> {
 		return true;
 	}
 
-	release(): void {
+	/** Gives a slot back; `quiet`: nobody is told (it never ran anything). */
+	release(options: { quiet?: boolean } = {}): void {
 		if (this.#inUse === 0) return;
 		this.#inUse -= 1;
-		this.emit('release');
+		if (!options.quiet) this.emit('release');
 	}
 }

@@ -95,12 +95,14 @@ export class Recording extends EventEmitter<RecordingEvents> {
 			options.key,
 		);
 		const room = options.room;
-		const follow = <E extends 'producernew' | 'producerclose' | 'mirrorupdate' | 'peerleft'>(event: E, listener: (peer: Peer) => void): void => {
+		const follow = <E extends 'producernew' | 'producerclose' | 'producerresume' | 'mirrorupdate' | 'peerleft'>(event: E, listener: (peer: Peer) => void): void => {
 			room.observer.on(event, listener as never);
 			this.#roomListeners.push([event, listener]);
 		};
 		follow('producernew', (peer) => this.#syncPeer(peer));
 		follow('producerclose', (peer) => this.#syncPeer(peer));
+		// A producer paused from the start joins the recorder when it first resumes.
+		follow('producerresume', (peer) => this.#syncPeer(peer));
 		// Participants of other nodes: their tracks are piped here and recorded alike.
 		follow('mirrorupdate', (peer) => this.#syncPeer(peer));
 		follow('peerleft', (peer) => {
@@ -133,8 +135,9 @@ export class Recording extends EventEmitter<RecordingEvents> {
 		return this.#manifest.document;
 	}
 
+	/** Participants with a recorder process: listed only once something can be written. */
 	get recordedPeerIds(): string[] {
-		return [...this.#recorders.keys()];
+		return [...this.#recorders.values()].filter((r) => r.ready).map((r) => r.participantId);
 	}
 
 	/** The ffmpeg pid recording a participant (diagnostics and tests). */
@@ -245,8 +248,6 @@ export class Recording extends EventEmitter<RecordingEvents> {
 				return;
 			}
 			this.#recorders.set(peer.id, recorder);
-			this.#refused.delete(peer.id);
-			this.#announce();
 		}
 		void recorder.setSources(sources);
 	}
@@ -271,6 +272,10 @@ export class Recording extends EventEmitter<RecordingEvents> {
 		// A recorder that cannot write stops the whole recording: the host must
 		// know at once, and nothing already sealed is touched.
 		recorder.on('failed', (error) => void this.stop(error));
+		recorder.on('ready', () => {
+			this.#refused.delete(peerId);
+			this.#announce();
+		});
 		// No capacity for this participant: it must not look recorded.
 		recorder.on('refused', (error) => {
 			if (this.#recorders.get(peerId) === recorder) this.#recorders.delete(peerId);

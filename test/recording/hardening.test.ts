@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, sy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ManifestDocument, RecordingSummary } from '../../server/recording/index.js';
+import type { ManifestDocument, RecordingSummary, SegmentEntry } from '../../server/recording/index.js';
 import { verifyRecording } from '../../server/recording/index.js';
 import { recordingSdp, safeFmtp } from '../../server/recording/sdp.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
@@ -222,6 +222,40 @@ describe('recording hardening: injection, silence, worker death, failures, capac
 			expect(mode(path.join(sfu.dataDir, 'recordings')).toString(8)).to.equal('700');
 		});
 
+		it('a camera muted from the start (paused video, live audio) never makes ffmpeg exit; unmuting it brings video into the recording', async () => {
+			const mute = (muted: boolean) =>
+				guest.page.evaluate(async (m) => {
+					const local = (globalThis as unknown as { demo: { room: { localParticipant: { mute(s: string): Promise<void>; unmute(s: string): Promise<void> } } } }).demo.room.localParticipant;
+					await (m ? local.mute('camera') : local.unmute('camera'));
+				}, muted);
+			// The demo publishes audio first and the camera right after: wait for both, then mute the camera.
+			const producers = () => [...sfu.server.rooms.get(room)!.peer(guest.peerId).media.producers.values()];
+			await waitFor(() => producers().length === 2, 20_000, "the guest's two producers");
+			await mute(true);
+			await waitFor(() => producers().find((p) => p.kind === 'video')!.paused, 10_000, 'the camera paused on the server');
+			await host.request('join', { protocolVersion: 1 }); // already joined when the tests run in order
+			const { recordingId } = await host.ok('startRecording', {});
+			const recording = sfu.server.recordings!.activeFor(room)!;
+			await waitFor(() => recording.recordedPeerIds.includes(guest.peerId), 10_000, 'the guest recorded');
+			const pid = await waitFor(() => recording.recorderPid(guest.peerId), 10_000, 'its ffmpeg');
+			await sleep(25_000);
+			// Before the fix: ffmpeg exited with code 1 every ~5 s (no size for a video that never sent a frame), restarted, and after 5 deaths in a minute the room's recording stopped as recorder_failed.
+			expect(recording.recorderPid(guest.peerId)).to.equal(pid);
+			expect(recording.active).to.equal(true);
+			const mine = () => recording.manifest.entries.filter((e) => e.participantId === guest.peerId);
+			expect(mine().filter((e) => e.type === 'gap')).to.deep.equal([]);
+			const muted = mine().filter((e): e is SegmentEntry => e.type === 'segment');
+			expect(muted.length).to.be.at.least(5);
+			for (const segment of muted) expect(segment.codecs).to.deep.equal(['opus']);
+			// Unmuted: the camera joins the recording (a new run of segments with both streams).
+			await mute(false);
+			await waitFor(() => mine().some((e) => e.type === 'segment' && e.codecs.includes('vp8') && e.codecs.includes('opus')), 30_000, 'a segment with audio and video');
+			expect(mine().filter((e) => e.type === 'gap')).to.deep.equal([]);
+			await host.ok('stopRecording', {});
+			const dir = path.join(sfu.dataDir, 'recordings', recordingId);
+			expect((await verifyRecording(dir)).problems).to.deep.equal([]);
+		});
+
 		it('a worker dying under the room stops the recording with recording_interrupted, tells everyone, and the SDK turns its indicator off', async () => {
 			const observer = await TestClient.connect(sfu.url, { token: await mintToken({ room, role: 'observer' }) });
 			try {
@@ -264,24 +298,32 @@ describe('recording hardening: injection, silence, worker death, failures, capac
 		});
 	});
 
-	describe('a participant who never sends (paused microphone and camera)', () => {
+	describe('a participant who joins muted (paused microphone and camera) and sends nothing', () => {
 		let sfu: TestSfu;
 		after(async () => sfu?.close());
 
-		it('keeps one ffmpeg waiting for 30 s: no exit, no restart, no gap, still listed as recorded', async () => {
+		it('is recorded without any ffmpeg exit, restart or gap; once unmuted, one ffmpeg waits through 30 s of silence', async () => {
 			sfu = await startSfu({ RECORDING_SEGMENT_SECONDS: '2', ROOM_WAITING_ROOM: 'false', RECORDING_PORT_MIN: '47100', RECORDING_PORT_MAX: '47199' });
 			const room = 'muted-consult';
 			const host = await TestClient.connect(sfu.url, { token: await mintToken({ room, role: 'host' }) });
 			try {
 				const { send } = await joinWithMedia(host);
+				const ids: Record<string, string> = {};
 				for (const kind of ['audio', 'video'] as const) {
-					await host.ok('produce', { transportId: send.id, kind, rtpParameters: kind === 'audio' ? opusParameters() : vp8SimulcastParameters(), source: kind === 'audio' ? 'microphone' : 'camera', paused: true });
+					ids[kind] = (
+						await host.ok('produce', { transportId: send.id, kind, rtpParameters: kind === 'audio' ? opusParameters() : vp8SimulcastParameters(), source: kind === 'audio' ? 'microphone' : 'camera', paused: true })
+					).id;
 				}
 				const { recordingId } = await host.ok('startRecording', {});
 				const recording = sfu.server.recordings!.activeFor(room)!;
-				const me = await waitFor(() => recording.recordedPeerIds[0], 10_000, 'the participant recorded');
+				const me = await waitFor(() => recording.recordedPeerIds[0], 10_000, 'the participant listed as recorded');
+				// Nothing to record yet: no process to die.
+				await sleep(5000);
+				expect(recording.recorderPid(me)).to.equal(undefined);
+				// Unmuted, but nothing arrives (this client never sends): before the fix
+				// ffmpeg gave up after ~20 s of silence ("Connection timed out") and was restarted in a loop.
+				await host.ok('resumeProducer', { producerId: ids['audio']! });
 				const pid = await waitFor(() => recording.recorderPid(me), 10_000, 'its ffmpeg');
-				// Before the fix ffmpeg gave up after ~20 s of silence ("Connection timed out").
 				await sleep(30_000);
 				expect(recording.recorderPid(me)).to.equal(pid);
 				expect(isAlive(pid)).to.equal(true);
@@ -374,7 +416,7 @@ describe('recording hardening: injection, silence, worker death, failures, capac
 
 	describe('capacity: recorder processes and ports', () => {
 		let sfu: TestSfu;
-		after(async () => sfu?.close());
+		afterEach(async () => sfu?.close());
 
 		const participant = async (room: string, role: 'host' | 'clinician', kinds: ('audio' | 'video')[]) => {
 			const client = await TestClient.connect(sfu.url, { token: await mintToken({ room, role }) });
@@ -389,8 +431,11 @@ describe('recording hardening: injection, silence, worker death, failures, capac
 			const other = await participant('cap-2', 'host', ['audio']);
 			try {
 				const { recordingId } = await a.client.ok('startRecording', {});
-				const state = await a.client.waitForNotification('recordingState', (d) => d.recordingId === recordingId && d.active && d.error?.code === 'recording_capacity', 10_000);
+				const state = await a.client.waitForNotification('recordingState', (d) => d.recordingId === recordingId && d.active && d.error?.code === 'recording_capacity' && d.recordedPeerIds.length > 0, 10_000);
 				expect(state.recordedPeerIds).to.have.length(1);
+				expect(state.error?.message).to.match(/1 participant\(s\) cannot be recorded.*RECORDING_MAX_FFMPEG 1/);
+				// Never, not even for a moment, were both listed.
+				expect(a.client.notifications.filter((n) => n.name === 'recordingState' && n.data.recordedPeerIds.length > 1)).to.deep.equal([]);
 				const recording = sfu.server.recordings!.activeFor('cap-1')!;
 				expect(recording.recordedPeerIds).to.have.length(1);
 				expect(sfu.server.recordings!.recorders).to.deep.equal({ inUse: 1, max: 1 });
@@ -398,7 +443,7 @@ describe('recording hardening: injection, silence, worker death, failures, capac
 				expect(!refused.ok && refused.error.code).to.equal('limit_exceeded');
 				// The recorded one leaves: the other is recorded now.
 				const first = recording.recordedPeerIds[0]!;
-				(first === a.peerId ? a : b).client.close();
+				await (first === a.peerId ? a : b).client.ok('leave', {});
 				await waitFor(() => recording.recordedPeerIds.length === 1 && recording.recordedPeerIds[0] !== first, 15_000, 'the refused participant recorded');
 				const remaining = first === a.peerId ? b : a;
 				const later = await remaining.client.waitForNotification('recordingState', (d) => d.active && d.recordedPeerIds.includes(remaining.peerId) && !d.error, 10_000);
@@ -406,7 +451,6 @@ describe('recording hardening: injection, silence, worker death, failures, capac
 			} finally {
 				for (const p of [a, b, other]) p.client.close();
 			}
-			await sfu.close();
 		});
 
 		it('recording ports exhausted: the participant without a port is not listed as recorded (recording_capacity)', async () => {
