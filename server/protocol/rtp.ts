@@ -9,11 +9,17 @@ import { z } from 'zod';
  * parameter would otherwise reach the SDP the recorder reads and add lines of
  * the sender's choosing (another connection address, another direction).
  */
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+function hasControlCharacter(text: string): boolean {
+	for (let i = 0; i < text.length; i++) {
+		const code = text.charCodeAt(i);
+		if (code < 0x20 || code === 0x7f) return true;
+	}
+	return false;
+}
 
 /** Path of the first string (key or value) holding a control character, or null. */
 function controlCharacterAt(value: unknown, at: (string | number)[] = []): (string | number)[] | null {
-	if (typeof value === 'string') return CONTROL_CHARACTER.test(value) ? at : null;
+	if (typeof value === 'string') return hasControlCharacter(value) ? at : null;
 	if (Array.isArray(value)) {
 		for (const [index, item] of value.entries()) {
 			const found = controlCharacterAt(item, [...at, index]);
@@ -23,7 +29,7 @@ function controlCharacterAt(value: unknown, at: (string | number)[] = []): (stri
 	}
 	if (value && typeof value === 'object') {
 		for (const [key, item] of Object.entries(value)) {
-			if (CONTROL_CHARACTER.test(key)) return [...at, key];
+			if (hasControlCharacter(key)) return [...at, key];
 			const found = controlCharacterAt(item, [...at, key]);
 			if (found) return found;
 		}

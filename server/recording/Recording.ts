@@ -119,7 +119,7 @@ export class Recording extends EventEmitter<RecordingEvents> {
 			room.broadcastEverywhere('recordingState', this.#state(false));
 		};
 		room.observer.on('closing', closing);
-		this.#roomListeners.push(['closing', closing as never]);
+		this.#roomListeners.push(['closing', closing]);
 		room.observer.once('close', (reason) => void this.stop(reason === 'media_failure' ? INTERRUPTED : undefined));
 		options.slots.on('release', this.#onSlotFreed);
 		for (const peer of room.peers()) this.#syncPeer(peer);

@@ -125,7 +125,7 @@ describe('recording hardening: injection, silence, worker death, failures, capac
 			attacks.push(['cname', { ...opusParameters(), rtcp: { cname: 'a\u0000b' } }]);
 			attacks.push(['header extension uri', { ...opusParameters(), headerExtensions: [{ uri: 'urn:x\r\nm=audio 9 RTP/AVP 0', id: 1 }] }]);
 			attacks.push(['rid', { ...vp8SimulcastParameters(), encodings: [{ rid: 'r0\u007f' }] }]);
-			attacks.push(['unknown loose field', { ...opusParameters(), extra: 'x\ry' } as ReturnType<typeof opusParameters>]);
+			attacks.push(['unknown loose field', { ...opusParameters(), extra: 'x\ry' }]);
 			for (const [what, rtpParameters] of attacks) {
 				const kind = rtpParameters.codecs[0]!.mimeType.startsWith('video') ? 'video' : 'audio';
 				const result = await host.request('produce', { transportId: send.id, kind, rtpParameters, source: kind === 'video' ? 'camera' : 'microphone' });
