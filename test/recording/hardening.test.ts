@@ -104,6 +104,11 @@ describe('recording hardening: injection, silence, worker death, failures, capac
 			host = await TestClient.connect(sfu.url, { token: await mintToken({ room, role: 'host' }) });
 		});
 
+		// A failed test must not leave its recording running into the next one.
+		afterEach(async () => {
+			await sfu?.server.recordings?.activeFor(room)?.stop();
+		});
+
 		after(async () => {
 			host?.close();
 			await browser?.close();
@@ -154,6 +159,8 @@ describe('recording hardening: injection, silence, worker death, failures, capac
 		});
 
 		it('ffmpeg listens on loopback only and takes the worker packets alone: injected RTP never reaches a segment; files are 0600 and folders 0700', async () => {
+			// The demo publishes audio first and the camera right after: record both from the start.
+			await waitFor(() => sfu.server.rooms.get(room)!.peer(guest.peerId).media.producers.size === 2, 20_000, "the guest's two producers");
 			const { recordingId } = await host.ok('startRecording', {});
 			const recording = sfu.server.recordings!.activeFor(room)!;
 			await waitFor(() => recording.manifest.entries.some((e) => e.type === 'segment' && e.participantId === guest.peerId), 20_000, "a sealed segment of the browser's media");
@@ -163,13 +170,20 @@ describe('recording hardening: injection, silence, worker death, failures, capac
 
 			// Every socket on the recording ports is on loopback; ffmpeg's RTP sockets are
 			// connected to the worker's feed socket on the same port.
-			const sockets = udpSockets().filter((s) => s.localPort >= 47000 && s.localPort <= 47099);
-			expect(sockets.length).to.be.at.least(streams.length * 3);
+			const onRecordingPorts = () => udpSockets().filter((s) => s.localPort >= 47000 && s.localPort <= 47099);
+			await waitFor(
+				() =>
+					streams.every(
+						({ port }) =>
+							onRecordingPorts().some((s) => s.localIp === '127.0.0.1' && s.localPort === port && s.remoteIp === '127.0.0.2' && s.remotePort === port) &&
+							onRecordingPorts().some((s) => s.localIp === '127.0.0.2' && s.localPort === port),
+					),
+				10_000,
+				'ffmpeg connected to the feed on every recorded port',
+			);
+			const sockets = onRecordingPorts();
+			expect(sockets.length).to.be.at.least(streams.length * 2);
 			for (const s of sockets) expect(s.localIp, `socket on port ${s.localPort}`).to.match(/^127\./);
-			for (const { port } of streams) {
-				expect(sockets.some((s) => s.localIp === '127.0.0.1' && s.localPort === port && s.remoteIp === '127.0.0.2' && s.remotePort === port), `ffmpeg connected on ${port}`).to.equal(true);
-				expect(sockets.some((s) => s.localIp === '127.0.0.2' && s.localPort === port), `feed on ${port}`).to.equal(true);
-			}
 
 			// A stray local socket (and one on the feed's address, another port) sends
 			// marked RTP with the recorder's payload types for 4 s.
