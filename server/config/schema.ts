@@ -263,6 +263,13 @@ export const ServerConfigSchema = z
 				 * cleanly (segments sealed, host told) instead of dying on a full disk. Default 512.
 				 */
 				minFreeMb: z.number().int().min(0).max(1_000_000).default(512),
+				/**
+				 * Recorder ffmpeg processes the node runs at once (one per recorded
+				 * participant, across all recordings); past it new recordings are refused
+				 * (`limit_exceeded`) and further participants are not recorded
+				 * (`recording_capacity`). Default 64.
+				 */
+				maxFfmpeg: z.number().int().min(1).max(10_000).default(64),
 			})
 			.prefault({}),
 		ingest: z

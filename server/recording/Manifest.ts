@@ -1,6 +1,7 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import path from 'node:path';
 import { canonical, entryHash, GENESIS, type SigningKey } from '../integrity/index.js';
+import { writePrivateFile } from './privateFiles.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -129,7 +130,7 @@ export class ManifestWriter {
 		this.#doc.signature.value = this.#key.sign(signedPayload(this.#doc));
 		const target = path.join(this.#dir, MANIFEST_FILE);
 		const temp = `${target}.tmp`;
-		writeFileSync(temp, `${JSON.stringify(this.#doc, null, 2)}\n`);
+		writePrivateFile(temp, `${JSON.stringify(this.#doc, null, 2)}\n`);
 		renameSync(temp, target);
 	}
 }

@@ -1,16 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { hashFile, type SigningKey } from '../integrity/index.js';
 import type { Logger } from '../logger/index.js';
-import type { Peer, Room } from '../rooms/index.js';
+import type { Peer, Room, RoomCloseReason } from '../rooms/index.js';
 import type { NotificationMap } from '../protocol/index.js';
 import type { SegmentFile } from './FfmpegRun.js';
 import { ManifestWriter, type ManifestDocument } from './Manifest.js';
 import { ParticipantRecorder, type RecordedSource } from './ParticipantRecorder.js';
 import type { RecordingPorts } from './ports.js';
+import { makePrivateDir } from './privateFiles.js';
+import type { RecorderSlots } from './RecorderSlots.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -24,6 +26,8 @@ export interface RecordingOptions {
 	ffmpeg: string;
 	ffprobe: string;
 	ports: RecordingPorts;
+	/** The node-wide cap on recorder processes. */
+	slots: RecorderSlots;
 	key: SigningKey;
 	/** People (by `sub`) who consented already: a recording continuing one that moved from a stopped node. */
 	consents?: readonly string[];
@@ -42,6 +46,12 @@ export type RecordingEvents = {
 	/** An ffmpeg died and was replaced. */
 	recorderrestart: [];
 	close: [];
+};
+
+/** A worker died under the room: the recording ends here, and everyone must know. */
+const INTERRUPTED = {
+	code: 'recording_interrupted',
+	message: 'a media process of the server failed and the recording stopped; what was recorded until then is kept',
 };
 
 /**
@@ -65,6 +75,9 @@ export class Recording extends EventEmitter<RecordingEvents> {
 	#error: { code: string; message: string } | null = null;
 	#notice: { code: string; message: string } | null = null;
 	#stopping: Promise<void> | null = null;
+	/** Participants that cannot be recorded for lack of capacity (ports, RECORDING_MAX_FFMPEG). */
+	readonly #refused = new Map<string, { code: string; message: string }>();
+	readonly #onSlotFreed = (): void => this.#retryRefused();
 
 	constructor(options: RecordingOptions) {
 		super();
@@ -74,7 +87,7 @@ export class Recording extends EventEmitter<RecordingEvents> {
 		this.consentRequired = options.consentRequired;
 		this.#options = options;
 		this.#logger = options.logger;
-		mkdirSync(options.dir, { recursive: true });
+		makePrivateDir(options.dir);
 		for (const sub of options.consents ?? []) this.#consents.add(sub);
 		this.#manifest = new ManifestWriter(
 			options.dir,
@@ -82,16 +95,33 @@ export class Recording extends EventEmitter<RecordingEvents> {
 			options.key,
 		);
 		const room = options.room;
-		const follow = <E extends 'producernew' | 'producerclose' | 'mirrorupdate' | 'peerleft'>(event: E, listener: (peer: Peer) => void): void => {
+		const follow = <E extends 'producernew' | 'producerclose' | 'producerresume' | 'mirrorupdate' | 'peerleft'>(event: E, listener: (peer: Peer) => void): void => {
 			room.observer.on(event, listener as never);
 			this.#roomListeners.push([event, listener]);
 		};
 		follow('producernew', (peer) => this.#syncPeer(peer));
 		follow('producerclose', (peer) => this.#syncPeer(peer));
+		// A producer paused from the start joins the recorder when it first resumes.
+		follow('producerresume', (peer) => this.#syncPeer(peer));
 		// Participants of other nodes: their tracks are piped here and recorded alike.
 		follow('mirrorupdate', (peer) => this.#syncPeer(peer));
-		follow('peerleft', (peer) => void this.#dropPeer(peer.id));
-		room.observer.once('close', () => void this.stop());
+		follow('peerleft', (peer) => {
+			this.#refused.delete(peer.id);
+			void this.#dropPeer(peer.id);
+		});
+		// A worker died under the room (`media_failure`): its clients are about
+		// to be dropped and rejoin a rebuilt room, which this recording does not
+		// follow. Tell them now, while they are still connected (after 'close'
+		// nobody is left to tell), and keep the reason in the manifest.
+		const closing = (reason: RoomCloseReason): void => {
+			if (reason !== 'media_failure' || !this.active) return;
+			this.#error ??= INTERRUPTED;
+			room.broadcastEverywhere('recordingState', this.#state(false));
+		};
+		room.observer.on('closing', closing);
+		this.#roomListeners.push(['closing', closing]);
+		room.observer.once('close', (reason) => void this.stop(reason === 'media_failure' ? INTERRUPTED : undefined));
+		options.slots.on('release', this.#onSlotFreed);
 		for (const peer of room.peers()) this.#syncPeer(peer);
 		this.#announce();
 		this.#logger.info({ recordingId: this.id, consentRequired: this.consentRequired }, 'recording started');
@@ -105,8 +135,9 @@ export class Recording extends EventEmitter<RecordingEvents> {
 		return this.#manifest.document;
 	}
 
+	/** Participants with a recorder process: listed only once something can be written. */
 	get recordedPeerIds(): string[] {
-		return [...this.#recorders.keys()];
+		return [...this.#recorders.values()].filter((r) => r.ready).map((r) => r.participantId);
 	}
 
 	/** The ffmpeg pid recording a participant (diagnostics and tests). */
@@ -141,18 +172,33 @@ export class Recording extends EventEmitter<RecordingEvents> {
 	 * participants are told why (it moved to another node). Idempotent.
 	 */
 	stop(error?: { code: string; message: string }, notice?: { code: string; message: string }): Promise<void> {
+		// Never rejects: callers `void` it from event handlers, where a
+		// rejection would take the whole node down.
 		this.#stopping ??= (async () => {
-			if (error) this.#error = error;
+			if (error) this.#error ??= error;
 			if (notice) this.#notice = notice;
 			for (const [event, listener] of this.#roomListeners) this.#options.room.observer.off(event as 'producernew', listener as never);
+			this.#options.slots.off('release', this.#onSlotFreed);
+			this.#refused.clear();
 			await Promise.all([...this.#recorders.values()].map((recorder) => recorder.close()));
 			await this.#sealing;
-			this.#manifest.finish(this.#error ? 'failed' : 'stopped', this.#error ?? undefined);
+			try {
+				this.#manifest.finish(this.#error ? 'failed' : 'stopped', this.#error ?? undefined);
+			} catch (failure) {
+				// The segments stay; the manifest on disk is the last one written.
+				this.#logger.error({ err: failure, recordingId: this.id }, 'cannot write the final manifest');
+				this.#error ??= { code: 'storage_unwritable', message: 'the recording could not be sealed: its manifest cannot be written' };
+			}
 			this.#recorders.clear();
 			this.#logger.info({ recordingId: this.id, state: this.manifest.state, entries: this.manifest.entries.length }, 'recording stopped');
-			this.#announce();
-			this.emit('close');
-		})();
+		})()
+			.catch((failure: unknown) => {
+				this.#logger.error({ err: failure, recordingId: this.id }, 'stopping the recording failed');
+			})
+			.finally(() => {
+				this.#announce();
+				this.emit('close');
+			});
 		return this.#stopping;
 	}
 
@@ -193,9 +239,15 @@ export class Recording extends EventEmitter<RecordingEvents> {
 			return;
 		}
 		if (!recorder) {
-			recorder = this.#createRecorder(peer.id);
+			try {
+				recorder = this.#createRecorder(peer.id);
+			} catch (error) {
+				// Its folder cannot be created: this recording cannot go on.
+				this.#logger.error({ err: error, participantId: peer.id }, 'cannot create a participant recorder');
+				void this.stop({ code: 'storage_unwritable', message: 'the recordings folder cannot be written' });
+				return;
+			}
 			this.#recorders.set(peer.id, recorder);
-			this.#announce();
 		}
 		void recorder.setSources(sources);
 	}
@@ -207,6 +259,7 @@ export class Recording extends EventEmitter<RecordingEvents> {
 			dir,
 			segmentSeconds: this.#options.segmentSeconds,
 			ports: this.#options.ports,
+			slots: this.#options.slots,
 			logger: this.#logger.child({ participantId: peerId }),
 		});
 		recorder.on('segment', (segment, runStartedAt) => void this.#seal(() => this.#appendSegment(peerId, segment, runStartedAt)));
@@ -219,7 +272,32 @@ export class Recording extends EventEmitter<RecordingEvents> {
 		// A recorder that cannot write stops the whole recording: the host must
 		// know at once, and nothing already sealed is touched.
 		recorder.on('failed', (error) => void this.stop(error));
+		recorder.on('ready', () => {
+			this.#refused.delete(peerId);
+			this.#announce();
+		});
+		// No capacity for this participant: it must not look recorded.
+		recorder.on('refused', (error) => {
+			if (this.#recorders.get(peerId) === recorder) this.#recorders.delete(peerId);
+			void recorder.close();
+			if (!this.active) return;
+			this.#refused.set(peerId, error);
+			this.#announce();
+		});
 		return recorder;
+	}
+
+	/** A recorder slot came free somewhere on the node: try the participants refused so far. */
+	#retryRefused(): void {
+		if (!this.active) return;
+		for (const peerId of [...this.#refused.keys()]) {
+			const peer = this.room.peers().find((p) => p.id === peerId);
+			if (!peer) {
+				this.#refused.delete(peerId);
+				continue;
+			}
+			this.#syncPeer(peer);
+		}
 	}
 
 	async #dropPeer(peerId: string): Promise<void> {
@@ -233,6 +311,8 @@ export class Recording extends EventEmitter<RecordingEvents> {
 	#seal(task: () => Promise<void> | void): Promise<void> {
 		this.#sealing = this.#sealing.then(task).catch((error: unknown) => {
 			this.#logger.error({ err: error }, 'sealing a manifest entry failed');
+			// A record whose manifest cannot be written is no longer evidence: stop.
+			if ((error as NodeJS.ErrnoException).syscall) void this.stop({ code: 'storage_unwritable', message: 'the recording manifest cannot be written' });
 		});
 		return this.#sealing;
 	}
@@ -260,14 +340,24 @@ export class Recording extends EventEmitter<RecordingEvents> {
 		this.emit('segment', size);
 	}
 
-	#announce(): void {
-		const state: NotificationMap['recordingState'] = {
+	#state(active: boolean): NotificationMap['recordingState'] {
+		let error = this.#error ?? this.#notice;
+		if (!error && active && this.#refused.size > 0) {
+			// Still recording the others; these participants are not.
+			const [first] = this.#refused.values();
+			error = { code: first!.code, message: `${this.#refused.size} participant(s) cannot be recorded: ${first!.message}` };
+		}
+		return {
 			recordingId: this.id,
-			active: this.active,
+			active,
 			consentRequired: this.consentRequired,
-			recordedPeerIds: this.active ? this.recordedPeerIds : [],
-			...(this.#error ? { error: this.#error } : this.#notice ? { error: this.#notice } : {}),
+			recordedPeerIds: active ? this.recordedPeerIds : [],
+			...(error ? { error } : {}),
 		};
+	}
+
+	#announce(): void {
+		const state = this.#state(this.active);
 		if (!this.#options.room.closed) this.#options.room.broadcastEverywhere('recordingState', state);
 		this.#options.publish?.(state);
 		this.emit('statechange', state);

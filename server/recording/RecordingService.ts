@@ -10,6 +10,8 @@ import { FINAL_DIR, finalizeRecording, type FinalizeStatus } from './finalize.js
 import { isOnLegalHold } from './legalHold.js';
 import { MANIFEST_FILE, type ManifestDocument } from './Manifest.js';
 import { RecordingPorts } from './ports.js';
+import { makePrivateDir, writePrivateFile } from './privateFiles.js';
+import { RecorderSlots } from './RecorderSlots.js';
 import { Recording } from './Recording.js';
 import type { RecordingCluster, RecordingState } from './RecordingCluster.js';
 
@@ -22,6 +24,8 @@ export interface RecordingServiceOptions {
 	/** Local UDP ports ffmpeg receives on. */
 	portMin: number;
 	portMax: number;
+	/** Recorder ffmpeg processes this node runs at most (one per recorded participant). Default 64. */
+	maxFfmpeg?: number;
 	/** Whether recordings need each participant's consent unless the host says otherwise. */
 	requireConsentDefault: boolean;
 	/** Free bytes the disk must keep; below it recordings stop with `disk_full`. */
@@ -64,6 +68,7 @@ export class RecordingService {
 	readonly observer = new EventEmitter<RecordingServiceObserverEvents>();
 	readonly #options: RecordingServiceOptions;
 	readonly #ports: RecordingPorts;
+	readonly #slots: RecorderSlots;
 	readonly #active = new Map<string, Recording>();
 	readonly #finalizing = new Map<string, Promise<FinalizeStatus>>();
 	#diskTimer: NodeJS.Timeout | null = null;
@@ -72,7 +77,15 @@ export class RecordingService {
 	constructor(options: RecordingServiceOptions) {
 		this.#options = options;
 		this.#ports = new RecordingPorts(options.portMin, options.portMax);
-		mkdirSync(options.dir, { recursive: true });
+		this.#slots = new RecorderSlots(options.maxFfmpeg ?? 64);
+		// An existing folder keeps the modes its operator gave it; a new one is private.
+		if (!existsSync(options.dir)) makePrivateDir(options.dir);
+		else mkdirSync(options.dir, { recursive: true });
+	}
+
+	/** Recorder processes running (or starting) now, and the cap. */
+	get recorders(): { inUse: number; max: number } {
+		return { inUse: this.#slots.inUse, max: this.#slots.max };
 	}
 
 	get dir(): string {
@@ -98,6 +111,8 @@ export class RecordingService {
 		if (this.#active.has(room.id)) throw new SfuError('invalid_state', 'this room is already being recorded');
 		this.#assertWritable();
 		if (this.#freeBytes() < this.#options.minFreeBytes) throw new SfuError('unavailable', 'the recordings disk is nearly full');
+		// A recording that could record nobody would show a banner over nothing.
+		if (this.#slots.available === 0) throw new SfuError('limit_exceeded', `this server already runs as many recorders as it may (${this.#slots.max})`);
 		const id = randomUUID();
 		const cluster = this.#options.cluster;
 		await cluster?.claim(room.id, id);
@@ -105,21 +120,30 @@ export class RecordingService {
 			await cluster?.release(room.id, id);
 			throw new SfuError(room.closed ? 'room_closed' : 'invalid_state', room.closed ? 'the room has closed' : 'this room is already being recorded');
 		}
-		const recording = new Recording({
-			id,
-			room,
-			dir: path.join(this.#options.dir, id),
-			consentRequired: options.requireConsent ?? this.#options.requireConsentDefault,
-			segmentSeconds: this.#options.segmentSeconds,
-			ffmpeg: this.#options.ffmpeg,
-			ffprobe: this.#options.ffprobe,
-			ports: this.#ports,
-			key: this.#options.key,
-			...(options.consents ? { consents: options.consents } : {}),
-			...(options.continuesFrom ? { continuesFrom: options.continuesFrom } : {}),
-			...(cluster ? { publish: (state: RecordingState) => cluster.publish(room.id, state) } : {}),
-			logger: this.#options.logger.child({ recordingId: id, roomId: room.id }),
-		});
+		let recording: Recording;
+		try {
+			recording = new Recording({
+				id,
+				room,
+				dir: path.join(this.#options.dir, id),
+				consentRequired: options.requireConsent ?? this.#options.requireConsentDefault,
+				segmentSeconds: this.#options.segmentSeconds,
+				ffmpeg: this.#options.ffmpeg,
+				ffprobe: this.#options.ffprobe,
+				ports: this.#ports,
+				slots: this.#slots,
+				key: this.#options.key,
+				...(options.consents ? { consents: options.consents } : {}),
+				...(options.continuesFrom ? { continuesFrom: options.continuesFrom } : {}),
+				...(cluster ? { publish: (state: RecordingState) => cluster.publish(room.id, state) } : {}),
+				logger: this.#options.logger.child({ recordingId: id, roomId: room.id }),
+			});
+		} catch (error) {
+			// Its folder or first manifest cannot be written.
+			await cluster?.release(room.id, id).catch(() => undefined);
+			this.#options.logger.error({ err: error, recordingId: id }, 'cannot start a recording');
+			throw new SfuError('unavailable', `the recording cannot be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+		}
 		this.#active.set(room.id, recording);
 		// Late joiners must see the banner too.
 		const greet = (peer: Peer): void => {
@@ -138,7 +162,14 @@ export class RecordingService {
 			}
 			this.observer.emit('recordingstop', recording);
 			// At shutdown there is no time to remux: POST …/finalize does it later.
-			if (!this.#closed) void this.finalize(id).catch(() => undefined);
+			if (!this.#closed) {
+				try {
+					void this.finalize(id).catch(() => undefined);
+				} catch (error) {
+					// No readable manifest (it could not be written): nothing to remux.
+					this.#options.logger.warn({ err: error, recordingId: id }, 'the recording cannot be finalized');
+				}
+			}
 		});
 		this.observer.emit('recordingstart', recording);
 		this.#diskTimer ??= setInterval(() => this.#checkDisk(), DISK_CHECK_MS);
@@ -275,14 +306,17 @@ export class RecordingService {
 			const doc = this.manifest(recordingId);
 			const statusFile = path.join(dir, FINAL_DIR, STATUS_FILE);
 			job = finalizeRecording(dir, doc, this.#options.ffmpeg, (status) => {
-				mkdirSync(path.dirname(statusFile), { recursive: true });
-				writeFileSync(statusFile, JSON.stringify(status));
+				makePrivateDir(path.dirname(statusFile));
+				writePrivateFile(statusFile, JSON.stringify(status));
 			}).then((status) => {
 				this.#options.logger.info({ recordingId, state: status.state, outputs: status.outputs.length }, 'recording finalized');
 				return status;
 			});
 			this.#finalizing.set(recordingId, job);
-			void job.finally(() => this.#finalizing.delete(recordingId));
+			// Settles either way; a rejection here must not become an unhandled one.
+			job.finally(() => this.#finalizing.delete(recordingId)).catch((error: unknown) => {
+				this.#options.logger.error({ err: error, recordingId }, 'finalizing the recording failed');
+			});
 		}
 		return job;
 	}
@@ -310,7 +344,14 @@ export class RecordingService {
 	 * disk would corrupt the segment being written and the manifest with it.
 	 */
 	#checkDisk(): void {
-		const free = this.#freeBytes();
+		let free: number;
+		try {
+			free = this.#freeBytes();
+		} catch (error) {
+			// The folder vanished (unmounted?): recorders will fail on their own.
+			this.#options.logger.error({ err: error }, 'cannot check the recordings disk');
+			return;
+		}
 		if (free >= this.#options.minFreeBytes) return;
 		this.#options.logger.error({ freeBytes: free, minFreeBytes: this.#options.minFreeBytes }, 'recordings disk nearly full: stopping recordings');
 		for (const recording of this.#active.values()) {

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ManifestDocument, SegmentEntry } from './Manifest.js';
+import { makePrivateDir, makePrivateFile, writePrivateFile } from './privateFiles.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -55,22 +56,24 @@ export function planOutputs(doc: Pick<ManifestDocument, 'entries'>): { participa
  * Remuxes each participant's segments into one playable file per stream
  * layout (no re-encode): `final/<participant>-<n>.mp4|webm`. Reports
  * progress through `onProgress`; never touches the segments themselves.
+ * Never rejects: a failure (unwritable folder, ffmpeg error, a progress
+ * report that cannot be written) ends as `state: 'failed'`.
  */
 export async function finalizeRecording(dir: string, doc: Pick<ManifestDocument, 'entries'>, ffmpeg: string, onProgress: (status: FinalizeStatus) => void): Promise<FinalizeStatus> {
 	const plans = planOutputs(doc);
 	const status: FinalizeStatus = { state: 'running', done: 0, total: plans.length, outputs: [] };
-	onProgress({ ...status });
 	const finalDir = path.join(dir, FINAL_DIR);
-	mkdirSync(finalDir, { recursive: true });
 	const counters = new Map<string, number>();
 	try {
+		makePrivateDir(finalDir);
+		onProgress({ ...status });
 		for (const plan of plans) {
 			const n = (counters.get(plan.participantId) ?? 0) + 1;
 			counters.set(plan.participantId, n);
 			const codecs = plan.segments[0]!.codecs;
 			const name = `${plan.participantId}-${n}.${containerFor(codecs)}`;
 			const list = path.join(finalDir, `${plan.participantId}-${n}.concat.txt`);
-			writeFileSync(list, plan.segments.map((s) => `file '${path.join(dir, s.file).replace(/'/g, "'\\''")}'`).join('\n') + '\n');
+			writePrivateFile(list, plan.segments.map((s) => `file '${path.join(dir, s.file).replace(/'/g, "'\\''")}'`).join('\n') + '\n');
 			const temp = path.join(finalDir, `.${name}`);
 			const format = containerFor(codecs);
 			await execFileAsync(
@@ -78,6 +81,7 @@ export async function finalizeRecording(dir: string, doc: Pick<ManifestDocument,
 				['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-map', '0', '-c', 'copy', ...(format === 'mp4' ? ['-movflags', '+faststart'] : []), '-f', format, temp],
 				{ timeout: 10 * 60_000 },
 			);
+			makePrivateFile(temp);
 			renameSync(temp, path.join(finalDir, name));
 			status.outputs.push({ participantId: plan.participantId, file: path.join(FINAL_DIR, name), segments: plan.segments.length, codecs });
 			status.done += 1;
@@ -88,6 +92,10 @@ export async function finalizeRecording(dir: string, doc: Pick<ManifestDocument,
 		status.state = 'failed';
 		status.error = (error as Error).message.slice(0, 500);
 	}
-	onProgress({ ...status, outputs: [...status.outputs] });
+	try {
+		onProgress({ ...status, outputs: [...status.outputs] });
+	} catch {
+		// The status file cannot be written: the returned status still says how it ended.
+	}
 	return status;
 }

@@ -1,5 +1,6 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import { writePrivateFile } from './privateFiles.js';
 
 /** Beside the manifest; its absence means no hold. */
 export const LEGAL_HOLD_FILE = 'legal-hold.json';
@@ -33,7 +34,7 @@ export function isOnLegalHold(recordingDir: string): boolean {
 export function writeLegalHold(recordingDir: string, hold: boolean, by: string): LegalHold {
 	const value: LegalHold = { hold, updatedAt: new Date().toISOString(), updatedBy: by };
 	const target = path.join(recordingDir, LEGAL_HOLD_FILE);
-	writeFileSync(`${target}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+	writePrivateFile(`${target}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
 	renameSync(`${target}.tmp`, target);
 	return value;
 }

@@ -37,6 +37,8 @@ export type RoomEvents = {
 
 /** Events for whoever follows the room without owning it: recordings, the cluster, audit, metrics. */
 export type RoomObserverEvents = {
+	/** The room is about to close: its peers are still connected and can be told why. */
+	closing: [reason: RoomCloseReason];
 	close: [reason: RoomCloseReason];
 	/** A local peer was parked in the waiting room. */
 	peerwaiting: [peer: Peer];
@@ -350,6 +352,7 @@ export class Room extends EventEmitter<RoomEvents> {
 	/** Closes every peer and the room's media. Idempotent. */
 	close(reason: RoomCloseReason): void {
 		if (this.#closed) return;
+		this.observer.emit('closing', reason);
 		this.#closed = true;
 		this.#cancelEmptyTimer();
 		this.#audience.close();
