@@ -69,6 +69,7 @@ export const ENV_SETTINGS: Readonly<Record<string, EnvSetting>> = {
 	RECORDING_PORT_MAX: { path: ['recording', 'portMax'], type: 'integer', description: 'highest local UDP port for ffmpeg' },
 	RECORDING_REQUIRE_CONSENT: { path: ['recording', 'requireConsent'], type: 'boolean', description: 'record only consenting participants by default' },
 	RECORDING_MIN_FREE_MB: { path: ['recording', 'minFreeMb'], type: 'integer', description: 'free MiB the recordings disk keeps; below it recordings stop' },
+	RECORDING_COMPOSE: { path: ['recording', 'compose'], type: 'boolean', description: 'compose each stopped recording into one consult video (final/consult.mp4)' },
 	INGEST_FILE_ROOT: { path: ['ingest', 'fileRoot'], type: 'string', description: 'folder local files may be pulled from (unset: no file sources)' },
 	MAX_INGEST_SOURCES_PER_ROOM: { path: ['ingest', 'maxSourcesPerRoom'], type: 'integer', description: 'pulled sources per room' },
 	INGEST_LISTEN_IP: { path: ['ingest', 'listenIp'], type: 'string', description: 'listen address of push-ingest endpoints' },

@@ -235,6 +235,8 @@ export const ServerConfigSchema = z
 				 * cleanly (segments sealed, host told) instead of dying on a full disk. Default 512.
 				 */
 				minFreeMb: z.number().int().min(0).max(1_000_000).default(512),
+				/** Compose each stopped recording into one consult video (grid, mixed audio, UTC clock). Default true. */
+				compose: z.boolean().default(true),
 			})
 			.prefault({}),
 		ingest: z

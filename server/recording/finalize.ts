@@ -2,6 +2,10 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { Logger } from '../logger/index.js';
+import type { SigningKey } from '../integrity/index.js';
+import { SfuError } from '../protocol/index.js';
+import { composeConsult } from './composeConsult.js';
 import type { ManifestDocument, SegmentEntry } from './Manifest.js';
 
 const execFileAsync = promisify(execFile);
@@ -23,6 +27,24 @@ export interface FinalizeStatus {
 	total: number;
 	outputs: FinalOutput[];
 	error?: string;
+	/** The composed consult video (RECORDING_COMPOSE); absent when not asked for. */
+	composition?: CompositionStatus;
+}
+
+export interface CompositionStatus {
+	state: 'running' | 'done' | 'failed';
+	/** Relative to the recording folder, once done. */
+	file?: string;
+	durationSec?: number;
+	/** Chunks encoded so far, of `chunks`. */
+	chunksDone?: number;
+	chunks?: number;
+	error?: { code: string; message: string };
+}
+
+export interface FinalizeOptions {
+	/** Also compose the consult video and enter it in the manifest (signed with `key`). */
+	compose?: { key: SigningKey; logger?: Logger };
 }
 
 /** MP4 holds H.264 (+ opus/AAC); VP8 has no MP4 mapping in ffmpeg, so it goes to WebM — still without re-encoding. */
@@ -56,7 +78,13 @@ export function planOutputs(doc: Pick<ManifestDocument, 'entries'>): { participa
  * layout (no re-encode): `final/<participant>-<n>.mp4|webm`. Reports
  * progress through `onProgress`; never touches the segments themselves.
  */
-export async function finalizeRecording(dir: string, doc: Pick<ManifestDocument, 'entries'>, ffmpeg: string, onProgress: (status: FinalizeStatus) => void): Promise<FinalizeStatus> {
+export async function finalizeRecording(
+	dir: string,
+	doc: Pick<ManifestDocument, 'entries'>,
+	ffmpeg: string,
+	onProgress: (status: FinalizeStatus) => void,
+	options: FinalizeOptions = {},
+): Promise<FinalizeStatus> {
 	const plans = planOutputs(doc);
 	const status: FinalizeStatus = { state: 'running', done: 0, total: plans.length, outputs: [] };
 	onProgress({ ...status });
@@ -87,6 +115,29 @@ export async function finalizeRecording(dir: string, doc: Pick<ManifestDocument,
 	} catch (error) {
 		status.state = 'failed';
 		status.error = (error as Error).message.slice(0, 500);
+	}
+	// The composition reads the segments, not the remuxed files: it runs whatever became of those.
+	if (options.compose) {
+		const final = status.state;
+		status.state = 'running';
+		status.composition = { state: 'running' };
+		onProgress({ ...status, outputs: [...status.outputs] });
+		try {
+			const entry = await composeConsult(dir, {
+				ffmpeg,
+				key: options.compose.key,
+				onChunk: (done, total) => {
+					status.composition = { state: 'running', chunksDone: done, chunks: total };
+					onProgress({ ...status, outputs: [...status.outputs] });
+				},
+			});
+			status.composition = { state: 'done', file: entry.file, durationSec: entry.durationSec };
+		} catch (error) {
+			const failure = error instanceof SfuError ? { code: error.code, message: error.message } : { code: 'internal_error', message: (error as Error).message.slice(0, 500) };
+			options.compose.logger?.error({ code: failure.code, err: error }, 'composing the consult video failed');
+			status.composition = { state: 'failed', error: failure };
+		}
+		status.state = final;
 	}
 	onProgress({ ...status, outputs: [...status.outputs] });
 	return status;
