@@ -7,7 +7,8 @@
  *   npm run bench:composition [-- --participants 2,4 --seconds 60 --segment 60]
  *
  * Inputs: testsrc2 at 1280x720 30 fps in VP8 + a sine tone in Opus (what
- * Chromium sends), cut into segments as the recorder's ffmpeg cuts them. The
+ * Chromium sends; 10 s encoded once and looped), cut into segments as the
+ * recorder's ffmpeg cuts them. The
  * CPU counted is that of every ffmpeg the composition ran (the children's
  * user + system time this process reaped), not the input generation. Prints
  * one row per participant count; writes load-tests/results/composition.json.
@@ -68,13 +69,21 @@ try {
 	for (let p = 0; p < maxParticipants; p++) {
 		const dir = path.join(scratch, 'clips', `p${p}`);
 		mkdirSync(dir, { recursive: true });
-		process.stdout.write(`generating participant ${p + 1}/${maxParticipants} (${seconds} s of 720p VP8 + Opus)…\n`);
+		process.stdout.write(`generating participant ${p + 1}/${maxParticipants} (${seconds} s of 720p VP8 + Opus, a 10 s clip looped)…\n`);
+		// 10 s encoded once, looped without re-encoding: generating the inputs must not take longer than measuring.
+		const clip = path.join(scratch, 'clips', `p${p}.mkv`);
 		execFileSync('ffmpeg', [
 			'-hide_banner', '-loglevel', 'error', '-y',
-			'-f', 'lavfi', '-i', `testsrc2=s=1280x720:r=30:d=${seconds}`,
-			'-f', 'lavfi', '-i', `sine=frequency=${300 + 150 * p}:sample_rate=48000:duration=${seconds}`,
+			'-f', 'lavfi', '-i', `testsrc2=s=1280x720:r=30:d=10`,
+			'-f', 'lavfi', '-i', `sine=frequency=${300 + 150 * p}:sample_rate=48000:duration=10`,
 			'-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1500k', '-g', '90',
 			'-c:a', 'libopus', '-b:a', '32k',
+			clip,
+		]);
+		execFileSync('ffmpeg', [
+			'-hide_banner', '-loglevel', 'error', '-y',
+			'-stream_loop', String(Math.ceil(seconds / 10)), '-i', clip, '-t', String(seconds),
+			'-map', '0', '-c', 'copy',
 			'-f', 'segment', '-segment_time', String(segmentSeconds), '-segment_format', 'matroska', '-reset_timestamps', '1',
 			path.join(dir, 'r000-%05d.mkv'),
 		]);

@@ -4,6 +4,8 @@ import { hashFile, type SigningKey } from '../integrity/index.js';
 import { SfuError } from '../protocol/index.js';
 import { composeVideo } from './compose.js';
 import { planComposition } from './compositionPlan.js';
+import { resolveFfprobe } from './ffmpegPath.js';
+import { probeSegment } from './Recording.js';
 import type { CompositionEntry, SegmentEntry } from './Manifest.js';
 import { appendToSealedManifest, readManifest } from './sealedManifest.js';
 
@@ -29,7 +31,18 @@ export async function composeConsult(dir: string, options: ComposeConsultOptions
 	const existing = doc.entries.filter((e): e is CompositionEntry => e.type === 'composition').at(-1);
 	if (existing && existsSync(path.join(dir, existing.file)) && (await hashFile(path.join(dir, existing.file))).sha256 === existing.sha256) return existing;
 
-	const plan = planComposition(doc);
+	// A segment whose probe failed while recording (ffprobe timed out on a busy
+	// machine) is in the manifest with no duration: probe it again rather than
+	// show its minutes as a gap. Its bytes are checked against the manifest below.
+	const ffprobe = resolveFfprobe(options.ffmpeg);
+	const entries = await Promise.all(
+		doc.entries.map(async (entry) => {
+			if (entry.type !== 'segment' || (entry.durationSec > 0 && entry.codecs.length > 0) || !existsSync(path.join(dir, entry.file))) return entry;
+			const probe = await probeSegment(ffprobe, path.join(dir, entry.file));
+			return { ...entry, durationSec: probe.durationSec, codecs: probe.codecs };
+		}),
+	);
+	const plan = planComposition({ ...doc, entries });
 	if (plan.chunks.length === 0) throw new SfuError('invalid_state', 'the recording has nothing to compose');
 	const bySeq = new Map(doc.entries.filter((e): e is SegmentEntry => e.type === 'segment').map((e) => [e.seq, e]));
 	for (const { seq } of plan.madeFrom) {

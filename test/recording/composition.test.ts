@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { CompositionEntry, ManifestDocument, RecordingSummary } from '../../server/recording/index.js';
 import { verifyRecording } from '../../server/recording/index.js';
+import type { Page } from 'puppeteer-core';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { openDemo, waitForMediaFrom, type DemoParticipant } from '../support/demoPage.js';
 import { ffprobe } from '../support/mediaFiles.js';
@@ -73,6 +74,25 @@ async function toneLevel(file: string, t: number, frequency: number): Promise<nu
 	return match![1] === '-inf' ? -120 : Number(match![1]);
 }
 
+/**
+ * The pages ask for echo cancellation, noise suppression and gain control; a
+ * tone is not speech, and echo cancellation suppresses a talker while the
+ * others are played out. The test wants each microphone's tone as it is.
+ */
+async function rawMicrophone(page: Page): Promise<void> {
+	await page.evaluateOnNewDocument(() => {
+		type Constraints = { audio?: boolean | Record<string, unknown>; video?: unknown };
+		const devices = (globalThis as unknown as { navigator: { mediaDevices: { getUserMedia(c: Constraints): Promise<unknown> } } }).navigator.mediaDevices;
+		const original = devices.getUserMedia.bind(devices);
+		devices.getUserMedia = (constraints: Constraints) =>
+			original(
+				constraints.audio
+					? { ...constraints, audio: { ...(typeof constraints.audio === 'object' ? constraints.audio : {}), echoCancellation: false, noiseSuppression: false, autoGainControl: false } }
+					: constraints,
+			);
+	});
+}
+
 describe('recording: the composed consult video', function () {
 	this.timeout(420_000);
 	let sfu: TestSfu;
@@ -98,8 +118,9 @@ describe('recording: the composed consult video', function () {
 			const y4m = path.join(scratch, `${person.colour}.y4m`);
 			const wav = path.join(scratch, `${person.colour}.wav`);
 			execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `color=c=${person.hex}:s=640x360:r=30:d=1`, '-pix_fmt', 'yuv420p', y4m]);
-			execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `sine=frequency=${person.tone}:sample_rate=48000:duration=10`, '-af', 'volume=0.5', '-ac', '1', '-c:a', 'pcm_s16le', wav]);
-			browsers.push(await launchBrowser([`--use-file-for-fake-video-capture=${y4m}`, `--use-file-for-fake-audio-capture=${wav}`]));
+			const tone = `aevalsrc='0.4*sin(2*PI*${person.tone}*t)*(0.5+0.5*sin(2*PI*2*t))':s=48000:d=10`;
+			execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', tone, '-ac', '1', '-c:a', 'pcm_s16le', wav]);
+			browsers.push(await launchBrowser([`--use-file-for-fake-video-capture=${y4m}`, `--use-file-for-fake-audio-capture=${wav}`, '--mute-audio']));
 		}
 		sfu = await startSfu({ RECORDING_SEGMENT_SECONDS: '5', ROOM_WAITING_ROOM: 'false', LOG_LEVEL: 'info' });
 		hostToken = await mintToken({ room, role: 'host', sub: 'composition-host' });
@@ -113,8 +134,8 @@ describe('recording: the composed consult video', function () {
 
 	it('one grid video of the whole consult: tiles follow who is present, every voice mixed, signed and verified', async () => {
 		const [red, green, blue] = [0, 1, 2].map((i) => browsers[i]!);
-		const host = await openDemo(red!, sfu.url, room, 'host', { sub: 'composition-host' });
-		const guest = await openDemo(green!, sfu.url, room, 'clinician');
+		const host = await openDemo(red!, sfu.url, room, 'host', { sub: 'composition-host', beforeLoad: rawMicrophone });
+		const guest = await openDemo(green!, sfu.url, room, 'clinician', { beforeLoad: rawMicrophone });
 		await waitForMediaFrom(host, guest);
 		await waitForMediaFrom(guest, host);
 		const recorded = (): string[] => sfu.server.recordings!.activeFor(room)?.recordedPeerIds ?? [];
@@ -127,7 +148,7 @@ describe('recording: the composed consult video', function () {
 
 		// The third participant joins late.
 		const joinBegan = Date.now();
-		const late: DemoParticipant = await openDemo(blue!, sfu.url, room, 'clinician');
+		const late: DemoParticipant = await openDemo(blue!, sfu.url, room, 'clinician', { beforeLoad: rawMicrophone });
 		await waitForMediaFrom(host, late, 30_000);
 		await waitFor(() => recorded().includes(late.peerId), 20_000, 'the late joiner recorded');
 		const lateRecorded = Date.now();
@@ -155,6 +176,11 @@ describe('recording: the composed consult video', function () {
 		expect(summary.finalize!.composition, JSON.stringify(summary.finalize!.composition)).to.include({ state: 'done', file: 'final/consult.mp4' });
 
 		const dir = path.join(sfu.dataDir, 'recordings', id);
+		if (process.env['H19_DEBUG']) {
+			cpSync(dir, process.env['H19_DEBUG'], { recursive: true });
+			writeFileSync(path.join(process.env['H19_DEBUG'], 'times.json'), JSON.stringify({ joinBegan, lateRecorded, leaveBegan, left, stoppedAt }));
+			writeFileSync(path.join(process.env['H19_DEBUG'], 'logs.ndjson'), sfu.logs.map((l) => JSON.stringify(l)).join('\n'));
+		}
 		const file = path.join(dir, 'final', 'consult.mp4');
 		const doc = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as ManifestDocument;
 		const t0 = Date.parse(doc.startedAt);

@@ -69,7 +69,10 @@ describe('composition plan (pure): the consult timeline from the manifest', () =
 		expect(chunk.inputs[a]!.seek).to.be.closeTo(chunk.start + chunk.inputs[a]!.offset - 0.5, 0.001);
 		expect(chunk.audio).to.have.length(chunk.inputs.length);
 		const late = chunkAt(plan.chunks, 18);
-		expect(late.audio.length).to.equal(3);
+		// a's two segments both fall in this chunk (one layout): each is a slice, each slice's voice mixed.
+		expect(late.audio.length).to.equal(late.inputs.length);
+		expect([...new Set(late.inputs.map((i) => i.file.split('/')[0]))].sort()).to.deep.equal(['p-a', 'p-c', 'p-d']);
+		expect(late.tiles[0]!.parts).to.have.length(2);
 		expect(plan.madeFrom.map((m) => m.seq).sort((x, y) => x - y)).to.deep.equal([0, 1, 2, 3, 5, 6, 7]);
 	});
 
