@@ -141,9 +141,10 @@ export class ManifestWriter {
 		return full;
 	}
 
-	finish(state: Exclude<RecordingState, 'recording'>, error?: { code: string; message: string }): void {
+	/** `at`: when the recording stopped (sealing the last segments can take a while after). */
+	finish(state: Exclude<RecordingState, 'recording'>, error?: { code: string; message: string }, at = new Date()): void {
 		this.#doc.state = state;
-		this.#doc.stoppedAt = new Date().toISOString();
+		this.#doc.stoppedAt = at.toISOString();
 		this.#doc.error = error ?? null;
 		this.#write();
 	}

@@ -142,12 +142,13 @@ export class Recording extends EventEmitter<RecordingEvents> {
 	 */
 	stop(error?: { code: string; message: string }, notice?: { code: string; message: string }): Promise<void> {
 		this.#stopping ??= (async () => {
+			const stoppedAt = new Date();
 			if (error) this.#error = error;
 			if (notice) this.#notice = notice;
 			for (const [event, listener] of this.#roomListeners) this.#options.room.observer.off(event as 'producernew', listener as never);
 			await Promise.all([...this.#recorders.values()].map((recorder) => recorder.close()));
 			await this.#sealing;
-			this.#manifest.finish(this.#error ? 'failed' : 'stopped', this.#error ?? undefined);
+			this.#manifest.finish(this.#error ? 'failed' : 'stopped', this.#error ?? undefined, stoppedAt);
 			this.#recorders.clear();
 			this.#logger.info({ recordingId: this.id, state: this.manifest.state, entries: this.manifest.entries.length }, 'recording stopped');
 			this.#announce();

@@ -9,6 +9,8 @@ export interface ComposeOptions {
 	dir: string;
 	/** Output file (absolute); written under a temporary name, then renamed. */
 	output: string;
+	/** Scratch folder for the chunks (created, then removed); outside the recording folder, so a copy or a verifier never sees half-made files. */
+	workDir: string;
 	/** Niceness of the ffmpeg runs: composition must never starve live media. Default 10. */
 	niceness?: number;
 	/** Per ffmpeg run. Default 30 minutes. */
@@ -56,6 +58,12 @@ export function chunkFilterGraph(chunk: Chunk, plan: Pick<CompositionPlan, 'star
 	const font = fontOption();
 	const { width, height, fps } = plan;
 	const lines: string[] = [];
+	// Places a slice at its offset in the chunk. Not -itsoffset: with -ss, ffmpeg 5.1 counts the offset into -t and cuts the slice short.
+	const shift = (input: number, filter: 'setpts' | 'asetpts'): string => {
+		const offset = chunk.inputs[input]!.offset;
+		if (offset <= 0) return '';
+		return filter === 'setpts' ? `,setpts=PTS+${offset.toFixed(3)}/TB` : `asetpts=PTS+${offset.toFixed(3)}/TB,`;
+	};
 	const text = (value: string, size: number, rect: Rect): string =>
 		`drawtext=${font}:text='${value}':fontcolor=white@0.85:fontsize=${size}:x=${rect.x}+(${rect.w}-tw)/2:y=${rect.y}+(${rect.h}-th)/2`;
 
@@ -77,7 +85,7 @@ export function chunkFilterGraph(chunk: Chunk, plan: Pick<CompositionPlan, 'star
 			const { x, y, w, h } = tile.rect;
 			// scale first: with -reinit_filter 0 it is the filter that follows a
 			// mid-stream resolution change (simulcast layers, screen resizes).
-			lines.push(`[${input}:v:${stream}]scale=${w}:${h}:force_original_aspect_ratio=decrease:force_divisible_by=2,setsar=1,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=black[t${n}]`);
+			lines.push(`[${input}:v:${stream}]scale=${w}:${h}:force_original_aspect_ratio=decrease:force_divisible_by=2,setsar=1,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=black${shift(input, 'setpts')}[t${n}]`);
 			// repeat: a stream ending a frame early holds its picture; a later part of the same tile is drawn on top.
 			lines.push(`[${base}][t${n}]overlay=x=${x}:y=${y}:eof_action=repeat[o${n}]`);
 			base = `o${n}`;
@@ -96,7 +104,7 @@ export function chunkFilterGraph(chunk: Chunk, plan: Pick<CompositionPlan, 'star
 		const labels: string[] = [];
 		chunk.audio.forEach(([input, stream], i) => {
 			// async + first_pts: a slice starting later in the chunk (or with holes) is padded with silence at its place.
-			lines.push(`[${input}:a:${stream}]aresample=${SAMPLE_RATE}:async=1:first_pts=0,aformat=sample_fmts=fltp:sample_rates=${SAMPLE_RATE}:channel_layouts=stereo[a${i}]`);
+			lines.push(`[${input}:a:${stream}]${shift(input, 'asetpts')}aresample=${SAMPLE_RATE}:async=1:first_pts=0,aformat=sample_fmts=fltp:sample_rates=${SAMPLE_RATE}:channel_layouts=stereo[a${i}]`);
 			labels.push(`[a${i}]`);
 		});
 		const mix = labels.length === 1 ? `${labels[0]}anull` : `${labels.join('')}amix=inputs=${labels.length}:duration=longest:normalize=0`;
@@ -105,14 +113,13 @@ export function chunkFilterGraph(chunk: Chunk, plan: Pick<CompositionPlan, 'star
 	return lines.join(';\n');
 }
 
-/** The ffmpeg arguments of one chunk (inputs trimmed with -ss/-t, placed with -itsoffset). */
+/** The ffmpeg arguments of one chunk (inputs trimmed with -ss/-t; the graph places them). */
 export function chunkArgs(chunk: Chunk, dir: string, scriptFile: string, outFile: string): string[] {
 	const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y'];
 	for (const input of chunk.inputs) {
 		args.push('-reinit_filter', '0');
 		if (input.seek > 0) args.push('-ss', input.seek.toFixed(3));
 		args.push('-t', input.duration.toFixed(3));
-		if (input.offset > 0) args.push('-itsoffset', input.offset.toFixed(3));
 		args.push('-i', path.join(dir, input.file));
 	}
 	args.push(
@@ -134,7 +141,7 @@ export function chunkArgs(chunk: Chunk, dir: string, scriptFile: string, outFile
  */
 export async function composeVideo(plan: CompositionPlan, options: ComposeOptions): Promise<void> {
 	if (plan.chunks.length === 0) throw new Error('nothing to compose: the recording has no duration');
-	const work = path.join(path.dirname(options.output), `.compose-${path.basename(options.output)}`);
+	const work = options.workDir;
 	rmSync(work, { recursive: true, force: true });
 	mkdirSync(work, { recursive: true });
 	try {

@@ -58,7 +58,7 @@ export async function composeConsult(dir: string, options: ComposeConsultOptions
 	const output = path.join(dir, file);
 	mkdirSync(path.dirname(output), { recursive: true });
 	try {
-		await composeVideo(plan, { ffmpeg: options.ffmpeg, dir, output, ...(options.niceness !== undefined ? { niceness: options.niceness } : {}), ...(options.onChunk ? { onChunk: options.onChunk } : {}) });
+		await composeVideo(plan, { ffmpeg: options.ffmpeg, dir, output, workDir: path.join(path.dirname(dir), `.compose-${path.basename(dir)}`), ...(options.niceness !== undefined ? { niceness: options.niceness } : {}), ...(options.onChunk ? { onChunk: options.onChunk } : {}) });
 	} catch (error) {
 		throw new SfuError('media_error', `composing the consult video failed: ${(error as Error).message.slice(0, 300)}`);
 	}

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../logger/index.js';
 import type { SigningKey } from '../integrity/index.js';
 import { SfuError } from '../protocol/index.js';
 import { composeConsult } from './composeConsult.js';
-import type { ManifestDocument, SegmentEntry } from './Manifest.js';
+import { MANIFEST_FILE, type ManifestDocument, type SegmentEntry } from './Manifest.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -116,29 +116,41 @@ export async function finalizeRecording(
 		status.state = 'failed';
 		status.error = (error as Error).message.slice(0, 500);
 	}
-	// The composition reads the segments, not the remuxed files: it runs whatever became of those.
-	if (options.compose) {
-		const final = status.state;
-		status.state = 'running';
+	// The composition reads the segments, not the remuxed files: it runs whatever
+	// became of those, after them and in the background (it can take minutes), so
+	// the remuxed files are ready — and the recording manageable — meanwhile.
+	if (options.compose && !composing.has(dir)) {
 		status.composition = { state: 'running' };
-		onProgress({ ...status, outputs: [...status.outputs] });
-		try {
-			const entry = await composeConsult(dir, {
-				ffmpeg,
-				key: options.compose.key,
-				onChunk: (done, total) => {
-					status.composition = { state: 'running', chunksDone: done, chunks: total };
-					onProgress({ ...status, outputs: [...status.outputs] });
-				},
-			});
-			status.composition = { state: 'done', file: entry.file, durationSec: entry.durationSec };
-		} catch (error) {
-			const failure = error instanceof SfuError ? { code: error.code, message: error.message } : { code: 'internal_error', message: (error as Error).message.slice(0, 500) };
-			options.compose.logger?.error({ code: failure.code, err: error }, 'composing the consult video failed');
-			status.composition = { state: 'failed', error: failure };
-		}
-		status.state = final;
+		composing.add(dir);
+		void compose(dir, ffmpeg, options.compose, status, onProgress).finally(() => composing.delete(dir));
 	}
 	onProgress({ ...status, outputs: [...status.outputs] });
 	return status;
+}
+
+/** Recording folders being composed now: one composition per recording at a time. */
+const composing = new Set<string>();
+
+async function compose(dir: string, ffmpeg: string, options: NonNullable<FinalizeOptions['compose']>, status: FinalizeStatus, onProgress: (status: FinalizeStatus) => void): Promise<void> {
+	const report = (): void => {
+		// Deleted meanwhile: nothing to report to (and no folder to recreate).
+		if (existsSync(path.join(dir, MANIFEST_FILE))) onProgress({ ...status, outputs: [...status.outputs] });
+	};
+	try {
+		const entry = await composeConsult(dir, {
+			ffmpeg,
+			key: options.key,
+			onChunk: (done, total) => {
+				status.composition = { state: 'running', chunksDone: done, chunks: total };
+				report();
+			},
+		});
+		status.composition = { state: 'done', file: entry.file, durationSec: entry.durationSec };
+		options.logger?.info({ file: entry.file, durationSec: entry.durationSec }, 'consult video composed');
+	} catch (error) {
+		const failure = error instanceof SfuError ? { code: error.code, message: error.message } : { code: 'internal_error', message: (error as Error).message.slice(0, 500) };
+		options.logger?.error({ code: failure.code, err: error }, 'composing the consult video failed');
+		status.composition = { state: 'failed', error: failure };
+	}
+	report();
 }
