@@ -176,10 +176,12 @@ describe('recording: the composed consult video', function () {
 		expect(summary.finalize!.composition, JSON.stringify(summary.finalize!.composition)).to.include({ state: 'done', file: 'final/consult.mp4' });
 
 		const dir = path.join(sfu.dataDir, 'recordings', id);
-		if (process.env['H19_DEBUG']) {
-			cpSync(dir, process.env['H19_DEBUG'], { recursive: true });
-			writeFileSync(path.join(process.env['H19_DEBUG'], 'times.json'), JSON.stringify({ joinBegan, lateRecorded, leaveBegan, left, stoppedAt }));
-			writeFileSync(path.join(process.env['H19_DEBUG'], 'logs.ndjson'), sfu.logs.map((l) => JSON.stringify(l)).join('\n'));
+		// To look at a run: KEEP_COMPOSED_RECORDING=<folder> keeps the recording, the test's times and the server's log.
+		const keep = process.env['KEEP_COMPOSED_RECORDING'];
+		if (keep) {
+			cpSync(dir, keep, { recursive: true });
+			writeFileSync(path.join(keep, 'times.json'), JSON.stringify({ joinBegan, lateRecorded, leaveBegan, left, stoppedAt }));
+			writeFileSync(path.join(keep, 'logs.ndjson'), sfu.logs.map((l) => JSON.stringify(l)).join('\n'));
 		}
 		const file = path.join(dir, 'final', 'consult.mp4');
 		const doc = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as ManifestDocument;
