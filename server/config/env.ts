@@ -82,6 +82,7 @@ export const ENV_SETTINGS: Readonly<Record<string, EnvSetting>> = {
 	RECORDING_REQUIRE_CONSENT: { path: ['recording', 'requireConsent'], type: 'boolean', description: 'record only consenting participants by default' },
 	RECORDING_MIN_FREE_MB: { path: ['recording', 'minFreeMb'], type: 'integer', description: 'free MiB the recordings disk keeps; below it recordings stop' },
 	RECORDING_MAX_FFMPEG: { path: ['recording', 'maxFfmpeg'], type: 'integer', description: 'recorder ffmpeg processes the node runs at once' },
+	RECORDING_COMPOSE: { path: ['recording', 'compose'], type: 'boolean', description: 'compose each stopped recording into one consult video (final/consult.mp4)' },
 	INGEST_FILE_ROOT: { path: ['ingest', 'fileRoot'], type: 'string', description: 'folder local files may be pulled from (unset: no file sources)' },
 	MAX_INGEST_SOURCES_PER_ROOM: { path: ['ingest', 'maxSourcesPerRoom'], type: 'integer', description: 'pulled sources per room' },
 	INGEST_ALLOWED_HOSTS: { path: ['ingest', 'allowedHosts'], type: 'list', description: 'comma-separated hostnames, *.suffixes, addresses or CIDRs pulled sources may reach although private/loopback/link-local (default: public addresses only)' },

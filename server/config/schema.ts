@@ -270,6 +270,8 @@ export const ServerConfigSchema = z
 				 * (`recording_capacity`). Default 64.
 				 */
 				maxFfmpeg: z.number().int().min(1).max(10_000).default(64),
+				/** Compose each stopped recording into one consult video (grid, mixed audio, UTC clock). Default true. */
+				compose: z.boolean().default(true),
 			})
 			.prefault({}),
 		ingest: z

@@ -1,5 +1,5 @@
 import send from '@fastify/send';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiClaims, TokenVerifier } from '../auth/index.js';
 import { SfuError, RoomIdSchema, safeText } from '../protocol/index.js';
@@ -111,12 +111,36 @@ export function registerRecordingRoutes(app: FastifyInstance, deps: RecordingRou
 			const summary = recordingFor(id, claims);
 			const wanted = (request.params as { '*': string })['*'];
 			const manifest = recordings.manifest(id);
-			const allowed = new Set<string>([MANIFEST_FILE, ...manifest.entries.flatMap((e) => (e.type === 'segment' ? [e.file] : [])), ...(summary.finalize?.outputs.map((o) => o.file) ?? [])]);
+			const allowed = new Set<string>([
+				MANIFEST_FILE,
+				...manifest.entries.flatMap((e) => (e.type === 'segment' || e.type === 'composition' ? [e.file] : [])),
+				...(summary.finalize?.outputs.map((o) => o.file) ?? []),
+			]);
 			if (!allowed.has(wanted)) throw new SfuError('not_found', 'no such file in this recording');
-			const result = await send(request.raw, `/${wanted}`, { root: recordings.folderOf(id), dotfiles: 'deny', acceptRanges: true, cacheControl: false, etag: true });
-			if (result.type !== 'file') throw new SfuError('not_found', 'no such file in this recording');
-			deps.logger.info({ recordingId: id, file: wanted, status: result.statusCode, sub: claims.sub }, 'recording file served');
-			return reply.code(result.statusCode).headers(result.headers).send(result.stream);
+			return serveFile(request, reply, id, wanted, claims);
 		}),
 	);
+
+	// The composed consult video (the latest one the signed manifest names), for
+	// a browser's <video> (HTTP ranges) or a download.
+	app.get(
+		'/api/recordings/:id/composition',
+		guard(async (request, reply, claims) => {
+			const { id } = IdParams.parse(request.params);
+			recordingFor(id, claims);
+			const composition = recordings
+				.manifest(id)
+				.entries.filter((e) => e.type === 'composition')
+				.at(-1);
+			if (!composition) throw new SfuError('not_found', 'this recording has no composed video (yet)');
+			return serveFile(request, reply, id, composition.file, claims);
+		}),
+	);
+
+	async function serveFile(request: FastifyRequest, reply: FastifyReply, id: string, file: string, claims: ApiClaims): Promise<FastifyReply> {
+		const result = await send(request.raw, `/${file}`, { root: recordings.folderOf(id), dotfiles: 'deny', acceptRanges: true, cacheControl: false, etag: true });
+		if (result.type !== 'file') throw new SfuError('not_found', 'no such file in this recording');
+		deps.logger.info({ recordingId: id, file, status: result.statusCode, sub: claims.sub }, 'recording file served');
+		return reply.code(result.statusCode).headers(result.headers).send(result.stream);
+	}
 }

@@ -38,7 +38,30 @@ export interface GapEntry extends EntryBase {
 	reason: string;
 }
 
-export type ManifestEntry = SegmentEntry | GapEntry;
+/**
+ * The composed consult video (final/consult.mp4), appended after the stop:
+ * its hash, and the segments it was made from, so a reviewer can check both
+ * the file and its provenance.
+ */
+export interface CompositionEntry extends Omit<EntryBase, 'participantId'> {
+	type: 'composition';
+	/** Made from every participant: no single one. */
+	participantId?: never;
+	/** Path relative to the recording folder. */
+	file: string;
+	sha256: string;
+	size: number;
+	durationSec: number;
+	/** e.g. ["h264", "aac"]. */
+	codecs: string[];
+	width: number;
+	height: number;
+	createdAt: string;
+	/** The segment entries it was made from (their seq and file hash). */
+	madeFrom: { seq: number; sha256: string }[];
+}
+
+export type ManifestEntry = SegmentEntry | GapEntry | CompositionEntry;
 
 export type RecordingState = 'recording' | 'stopped' | 'failed';
 
@@ -119,9 +142,10 @@ export class ManifestWriter {
 		return full;
 	}
 
-	finish(state: Exclude<RecordingState, 'recording'>, error?: { code: string; message: string }): void {
+	/** `at`: when the recording stopped (sealing the last segments can take a while after). */
+	finish(state: Exclude<RecordingState, 'recording'>, error?: { code: string; message: string }, at = new Date()): void {
 		this.#doc.state = state;
-		this.#doc.stoppedAt = new Date().toISOString();
+		this.#doc.stoppedAt = at.toISOString();
 		this.#doc.error = error ?? null;
 		this.#write();
 	}

@@ -175,6 +175,7 @@ export class Recording extends EventEmitter<RecordingEvents> {
 		// Never rejects: callers `void` it from event handlers, where a
 		// rejection would take the whole node down.
 		this.#stopping ??= (async () => {
+			const stoppedAt = new Date();
 			if (error) this.#error ??= error;
 			if (notice) this.#notice = notice;
 			for (const [event, listener] of this.#roomListeners) this.#options.room.observer.off(event as 'producernew', listener as never);
@@ -183,7 +184,7 @@ export class Recording extends EventEmitter<RecordingEvents> {
 			await Promise.all([...this.#recorders.values()].map((recorder) => recorder.close()));
 			await this.#sealing;
 			try {
-				this.#manifest.finish(this.#error ? 'failed' : 'stopped', this.#error ?? undefined);
+				this.#manifest.finish(this.#error ? 'failed' : 'stopped', this.#error ?? undefined, stoppedAt);
 			} catch (failure) {
 				// The segments stay; the manifest on disk is the last one written.
 				this.#logger.error({ err: failure, recordingId: this.id }, 'cannot write the final manifest');

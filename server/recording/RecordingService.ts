@@ -31,6 +31,8 @@ export interface RecordingServiceOptions {
 	/** Free bytes the disk must keep; below it recordings stop with `disk_full`. */
 	minFreeBytes: number;
 	key: SigningKey;
+	/** Compose each stopped recording into one consult video (final/consult.mp4) when finalizing. */
+	compose?: boolean;
 	/** The cluster's side of recordings (absent on a single node). */
 	cluster?: RecordingCluster;
 	logger: Logger;
@@ -308,7 +310,7 @@ export class RecordingService {
 			job = finalizeRecording(dir, doc, this.#options.ffmpeg, (status) => {
 				makePrivateDir(path.dirname(statusFile));
 				writePrivateFile(statusFile, JSON.stringify(status));
-			}).then((status) => {
+			}, this.#options.compose ? { compose: { key: this.#options.key, logger: this.#options.logger.child({ recordingId }) } } : {}).then((status) => {
 				this.#options.logger.info({ recordingId, state: status.state, outputs: status.outputs.length }, 'recording finalized');
 				return status;
 			});

@@ -1,8 +1,12 @@
 import { execFile } from 'node:child_process';
-import { renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { ManifestDocument, SegmentEntry } from './Manifest.js';
+import type { Logger } from '../logger/index.js';
+import type { SigningKey } from '../integrity/index.js';
+import { SfuError } from '../protocol/index.js';
+import { composeConsult } from './composeConsult.js';
+import { MANIFEST_FILE, type ManifestDocument, type SegmentEntry } from './Manifest.js';
 import { makePrivateDir, makePrivateFile, writePrivateFile } from './privateFiles.js';
 
 const execFileAsync = promisify(execFile);
@@ -24,6 +28,24 @@ export interface FinalizeStatus {
 	total: number;
 	outputs: FinalOutput[];
 	error?: string;
+	/** The composed consult video (RECORDING_COMPOSE); absent when not asked for. */
+	composition?: CompositionStatus;
+}
+
+export interface CompositionStatus {
+	state: 'running' | 'done' | 'failed';
+	/** Relative to the recording folder, once done. */
+	file?: string;
+	durationSec?: number;
+	/** Chunks encoded so far, of `chunks`. */
+	chunksDone?: number;
+	chunks?: number;
+	error?: { code: string; message: string };
+}
+
+export interface FinalizeOptions {
+	/** Also compose the consult video and enter it in the manifest (signed with `key`). */
+	compose?: { key: SigningKey; logger?: Logger };
 }
 
 /** MP4 holds H.264 (+ opus/AAC); VP8 has no MP4 mapping in ffmpeg, so it goes to WebM — still without re-encoding. */
@@ -59,7 +81,13 @@ export function planOutputs(doc: Pick<ManifestDocument, 'entries'>): { participa
  * Never rejects: a failure (unwritable folder, ffmpeg error, a progress
  * report that cannot be written) ends as `state: 'failed'`.
  */
-export async function finalizeRecording(dir: string, doc: Pick<ManifestDocument, 'entries'>, ffmpeg: string, onProgress: (status: FinalizeStatus) => void): Promise<FinalizeStatus> {
+export async function finalizeRecording(
+	dir: string,
+	doc: Pick<ManifestDocument, 'entries'>,
+	ffmpeg: string,
+	onProgress: (status: FinalizeStatus) => void,
+	options: FinalizeOptions = {},
+): Promise<FinalizeStatus> {
 	const plans = planOutputs(doc);
 	const status: FinalizeStatus = { state: 'running', done: 0, total: plans.length, outputs: [] };
 	const finalDir = path.join(dir, FINAL_DIR);
@@ -92,10 +120,45 @@ export async function finalizeRecording(dir: string, doc: Pick<ManifestDocument,
 		status.state = 'failed';
 		status.error = (error as Error).message.slice(0, 500);
 	}
+	// The composition reads the segments, not the remuxed files: it runs whatever
+	// became of those, after them and in the background (it can take minutes), so
+	// the remuxed files are ready — and the recording manageable — meanwhile.
+	if (options.compose && !composing.has(dir)) {
+		status.composition = { state: 'running' };
+		composing.add(dir);
+		void compose(dir, ffmpeg, options.compose, status, onProgress).finally(() => composing.delete(dir));
+	}
 	try {
 		onProgress({ ...status, outputs: [...status.outputs] });
 	} catch {
 		// The status file cannot be written: the returned status still says how it ended.
 	}
 	return status;
+}
+
+/** Recording folders being composed now: one composition per recording at a time. */
+const composing = new Set<string>();
+
+async function compose(dir: string, ffmpeg: string, options: NonNullable<FinalizeOptions['compose']>, status: FinalizeStatus, onProgress: (status: FinalizeStatus) => void): Promise<void> {
+	const report = (): void => {
+		// Deleted meanwhile: nothing to report to (and no folder to recreate).
+		if (existsSync(path.join(dir, MANIFEST_FILE))) onProgress({ ...status, outputs: [...status.outputs] });
+	};
+	try {
+		const entry = await composeConsult(dir, {
+			ffmpeg,
+			key: options.key,
+			onChunk: (done, total) => {
+				status.composition = { state: 'running', chunksDone: done, chunks: total };
+				report();
+			},
+		});
+		status.composition = { state: 'done', file: entry.file, durationSec: entry.durationSec };
+		options.logger?.info({ file: entry.file, durationSec: entry.durationSec }, 'consult video composed');
+	} catch (error) {
+		const failure = error instanceof SfuError ? { code: error.code, message: error.message } : { code: 'internal_error', message: (error as Error).message.slice(0, 500) };
+		options.logger?.error({ code: failure.code, err: error }, 'composing the consult video failed');
+		status.composition = { state: 'failed', error: failure };
+	}
+	report();
 }

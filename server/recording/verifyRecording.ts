@@ -2,9 +2,9 @@ import { createPublicKey } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { entryHash, GENESIS, hashFile, keyIdOf, verifySignature } from '../integrity/index.js';
-import { MANIFEST_FILE, signedPayload, type ManifestDocument, type SegmentEntry } from './Manifest.js';
+import { MANIFEST_FILE, signedPayload, type CompositionEntry, type ManifestDocument, type SegmentEntry } from './Manifest.js';
 
-export type ProblemKind = 'manifest_unreadable' | 'bad_signature' | 'untrusted_key' | 'chain_broken' | 'modified' | 'missing' | 'reordered' | 'added';
+export type ProblemKind = 'manifest_unreadable' | 'bad_signature' | 'untrusted_key' | 'chain_broken' | 'modified' | 'missing' | 'reordered' | 'added' | 'bad_provenance';
 
 export interface VerifyProblem {
 	kind: ProblemKind;
@@ -19,6 +19,8 @@ export interface VerifyReport {
 	ok: boolean;
 	recordingId: string | null;
 	segments: number;
+	/** Composed consult videos in the manifest (each checked: its hash, and the segments it names). */
+	compositions: number;
 	problems: VerifyProblem[];
 }
 
@@ -34,7 +36,7 @@ export async function verifyRecording(dir: string, options: { trustedPublicKeyPe
 	try {
 		doc = JSON.parse(readFileSync(path.join(dir, MANIFEST_FILE), 'utf8')) as ManifestDocument;
 	} catch (error) {
-		return { ok: false, recordingId: null, segments: 0, problems: [{ kind: 'manifest_unreadable', message: `cannot read ${MANIFEST_FILE}: ${(error as Error).message}` }] };
+		return { ok: false, recordingId: null, segments: 0, compositions: 0, problems: [{ kind: 'manifest_unreadable', message: `cannot read ${MANIFEST_FILE}: ${(error as Error).message}` }] };
 	}
 
 	const embedded = createPublicKey(doc.signature.publicKey);
@@ -79,12 +81,36 @@ export async function verifyRecording(dir: string, options: { trustedPublicKeyPe
 		}
 	}
 
+	const compositions = doc.entries.filter((e): e is CompositionEntry => e.type === 'composition');
+	for (const composition of compositions) problems.push(...(await checkComposition(dir, composition, doc)));
+
 	const listed = new Set(segments.map((s) => path.normalize(s.file)));
 	for (const file of segmentFilesIn(dir)) {
 		if (!listed.has(file)) problems.push({ kind: 'added', file, message: `${file} is not in the manifest: a segment was added` });
 	}
 
-	return { ok: problems.length === 0, recordingId: doc.recordingId, segments: segments.length, problems };
+	return { ok: problems.length === 0, recordingId: doc.recordingId, segments: segments.length, compositions: compositions.length, problems };
+}
+
+/** A composed video: its bytes match, and it names segment entries that exist with those hashes. */
+async function checkComposition(dir: string, composition: CompositionEntry, doc: ManifestDocument): Promise<VerifyProblem[]> {
+	const where = { seq: composition.seq, file: composition.file };
+	const problems: VerifyProblem[] = [];
+	const file = path.join(dir, composition.file);
+	if (!existsSync(file)) {
+		problems.push({ kind: 'missing', ...where, message: `the composed video ${composition.file} was removed` });
+	} else if ((await hashFile(file)).sha256 !== composition.sha256) {
+		problems.push({ kind: 'modified', ...where, message: `the composed video ${composition.file} was modified` });
+	}
+	const madeFrom = Array.isArray(composition.madeFrom) ? composition.madeFrom : [];
+	if (madeFrom.length === 0) problems.push({ kind: 'bad_provenance', ...where, message: `the composed video ${composition.file} names no segments it was made from` });
+	for (const source of madeFrom) {
+		const entry = doc.entries[source.seq];
+		if (!entry || entry.type !== 'segment' || entry.sha256 !== source.sha256 || source.seq >= composition.seq) {
+			problems.push({ kind: 'bad_provenance', ...where, message: `the composed video ${composition.file} names segment ${source.seq}, which is not a segment of this manifest with that hash` });
+		}
+	}
+	return problems;
 }
 
 /** Segment files (.mkv) under a recording folder, relative paths. */

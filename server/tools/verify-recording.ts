@@ -25,7 +25,7 @@ const keyFile = values['public-key'] ?? (existsSync(defaultKey) ? defaultKey : u
 const report = await verifyRecording(path.resolve(dir), keyFile ? { trustedPublicKeyPem: readFileSync(keyFile, 'utf8') } : {});
 
 if (report.ok) {
-	process.stdout.write(`OK: recording ${report.recordingId}: ${report.segments} segments intact, chain and signature valid${keyFile ? ` (trusted key ${keyFile})` : ' (no trusted key given: checked against the embedded key only)'}\n`);
+	process.stdout.write(`OK: recording ${report.recordingId}: ${report.segments} segments${report.compositions > 0 ? ` and ${report.compositions} composed video(s)` : ''} intact, chain and signature valid${keyFile ? ` (trusted key ${keyFile})` : ' (no trusted key given: checked against the embedded key only)'}\n`);
 	process.exit(0);
 }
 process.stdout.write(`TAMPERED: recording ${report.recordingId ?? '(unknown)'}: ${report.problems.length} problem(s)\n`);
