@@ -6,7 +6,7 @@ import { SfuError } from '../protocol/index.js';
 import type { SigningKey } from '../integrity/index.js';
 import type { Logger } from '../logger/index.js';
 import type { Peer, Room } from '../rooms/index.js';
-import { FINAL_DIR, finalizeRecording, type FinalizeStatus } from './finalize.js';
+import { FINAL_DIR, finalizeRecording, type FinalizeOptions, type FinalizeStatus } from './finalize.js';
 import { isOnLegalHold } from './legalHold.js';
 import { MANIFEST_FILE, type ManifestDocument } from './Manifest.js';
 import { RecordingPorts } from './ports.js';
@@ -73,6 +73,8 @@ export class RecordingService {
 	readonly #slots: RecorderSlots;
 	readonly #active = new Map<string, Recording>();
 	readonly #finalizing = new Map<string, Promise<FinalizeStatus>>();
+	readonly #compositions = new Set<Promise<void>>();
+	readonly #closing = new AbortController();
 	#diskTimer: NodeJS.Timeout | null = null;
 	#closed = false;
 
@@ -310,7 +312,7 @@ export class RecordingService {
 			job = finalizeRecording(dir, doc, this.#options.ffmpeg, (status) => {
 				makePrivateDir(path.dirname(statusFile));
 				writePrivateFile(statusFile, JSON.stringify(status));
-			}, this.#options.compose ? { compose: { key: this.#options.key, logger: this.#options.logger.child({ recordingId }) } } : {}).then((status) => {
+			}, this.#options.compose ? { compose: this.#compositionOptions(recordingId) } : {}).then((status) => {
 				this.#options.logger.info({ recordingId, state: status.state, outputs: status.outputs.length }, 'recording finalized');
 				return status;
 			});
@@ -321,6 +323,18 @@ export class RecordingService {
 			});
 		}
 		return job;
+	}
+
+	#compositionOptions(recordingId: string): NonNullable<FinalizeOptions['compose']> {
+		return {
+			key: this.#options.key,
+			logger: this.#options.logger.child({ recordingId }),
+			signal: this.#closing.signal,
+			onStarted: (composition) => {
+				this.#compositions.add(composition);
+				void composition.finally(() => this.#compositions.delete(composition));
+			},
+		};
 	}
 
 	/** Deletes a stopped recording and everything derived from it. */
@@ -339,6 +353,9 @@ export class RecordingService {
 		this.#diskTimer = null;
 		await Promise.all([...this.#active.values()].map((r) => r.stop()));
 		await Promise.allSettled([...this.#finalizing.values()]);
+		// Compositions run for minutes after finalizing: stop their ffmpeg, wait for their cleanup.
+		this.#closing.abort();
+		await Promise.allSettled([...this.#compositions]);
 	}
 
 	/**

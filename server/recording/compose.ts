@@ -18,6 +18,8 @@ export interface ComposeOptions {
 	timeoutMs?: number;
 	/** Told after each chunk. */
 	onChunk?: (done: number, total: number) => void;
+	/** Aborting kills the running ffmpeg and fails the composition (the server is closing). */
+	signal?: AbortSignal;
 }
 
 const SAMPLE_RATE = 48_000;
@@ -177,7 +179,17 @@ export async function composeVideo(plan: CompositionPlan, options: ComposeOption
 
 function runFfmpeg(options: ComposeOptions, args: string[]): Promise<void> {
 	return new Promise((resolve, reject) => {
+		if (options.signal?.aborted) {
+			reject(new Error('composition aborted'));
+			return;
+		}
 		const child = spawn('nice', ['-n', String(options.niceness ?? 10), options.ffmpeg, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+		// A composition can take minutes: closing the server must not leave its ffmpeg behind.
+		const abort = (): void => {
+			child.kill('SIGKILL');
+		};
+		options.signal?.addEventListener('abort', abort, { once: true });
+		child.once('close', () => options.signal?.removeEventListener('abort', abort));
 		let stderr = '';
 		child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
 			stderr = (stderr + chunk).slice(-2000);

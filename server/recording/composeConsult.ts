@@ -18,6 +18,8 @@ export interface ComposeConsultOptions {
 	key: SigningKey;
 	niceness?: number;
 	onChunk?: (done: number, total: number) => void;
+	/** Aborting kills the running ffmpeg (the server is closing). */
+	signal?: AbortSignal;
 }
 
 /**
@@ -59,7 +61,7 @@ export async function composeConsult(dir: string, options: ComposeConsultOptions
 	const output = path.join(dir, file);
 	makePrivateDir(path.dirname(output));
 	try {
-		await composeVideo(plan, { ffmpeg: options.ffmpeg, dir, output, workDir: path.join(path.dirname(dir), `.compose-${path.basename(dir)}`), ...(options.niceness !== undefined ? { niceness: options.niceness } : {}), ...(options.onChunk ? { onChunk: options.onChunk } : {}) });
+		await composeVideo(plan, { ffmpeg: options.ffmpeg, dir, output, workDir: path.join(path.dirname(dir), `.compose-${path.basename(dir)}`), ...(options.niceness !== undefined ? { niceness: options.niceness } : {}), ...(options.onChunk ? { onChunk: options.onChunk } : {}), ...(options.signal ? { signal: options.signal } : {}) });
 	} catch (error) {
 		throw new SfuError('media_error', `composing the consult video failed: ${(error as Error).message.slice(0, 300)}`);
 	}

@@ -45,7 +45,14 @@ export interface CompositionStatus {
 
 export interface FinalizeOptions {
 	/** Also compose the consult video and enter it in the manifest (signed with `key`). */
-	compose?: { key: SigningKey; logger?: Logger };
+	compose?: {
+		key: SigningKey;
+		logger?: Logger;
+		/** Aborting kills the composition's ffmpeg (the owner is closing). */
+		signal?: AbortSignal;
+		/** Handed the background composition, so its owner can wait for it when closing. */
+		onStarted?: (composition: Promise<void>) => void;
+	};
 }
 
 /** MP4 holds H.264 (+ opus/AAC); VP8 has no MP4 mapping in ffmpeg, so it goes to WebM — still without re-encoding. */
@@ -126,7 +133,8 @@ export async function finalizeRecording(
 	if (options.compose && !composing.has(dir)) {
 		status.composition = { state: 'running' };
 		composing.add(dir);
-		void compose(dir, ffmpeg, options.compose, status, onProgress).finally(() => composing.delete(dir));
+		const composition = compose(dir, ffmpeg, options.compose, status, onProgress).finally(() => composing.delete(dir));
+		options.compose.onStarted?.(composition);
 	}
 	try {
 		onProgress({ ...status, outputs: [...status.outputs] });
@@ -148,6 +156,7 @@ async function compose(dir: string, ffmpeg: string, options: NonNullable<Finaliz
 		const entry = await composeConsult(dir, {
 			ffmpeg,
 			key: options.key,
+			...(options.signal ? { signal: options.signal } : {}),
 			onChunk: (done, total) => {
 				status.composition = { state: 'running', chunksDone: done, chunks: total };
 				report();
