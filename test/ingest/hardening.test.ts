@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -15,7 +14,7 @@ import { NO_CHANNEL } from '../../server/rooms/index.js';
 import { waitFor } from '../support/processes.js';
 import { freeTcpPort } from '../support/redis.js';
 import { mintToken, startSfu, TestClient, type TestSfu } from '../support/sfu.js';
-import { pushCommand } from './pushCommand.js';
+import { pushCommand, rtpPacket, waitForIngestState } from './ingestHelpers.js';
 
 type IngestState = NotificationMap['ingestState'];
 
@@ -200,15 +199,7 @@ describe('ingest hardening: pulled sources on a running server', function () {
 		rmSync(media, { recursive: true, force: true });
 	});
 
-	const stateOf = async (host: TestClient, sfu: TestSfu, ingestId: string, state: IngestState['state'], timeoutMs = 30_000) => {
-		try {
-			return await host.waitForNotification('ingestState', (d) => d.ingestId === ingestId && d.state === state, timeoutMs);
-		} catch (error) {
-			const seen = host.notifications.filter((n) => n.name === 'ingestState').map((n) => n.data);
-			const logs = sfu.logs.filter((l) => l['module'] === 'ingest').slice(-8).map((l) => JSON.stringify(l));
-			throw new Error(`no "${state}" for ${ingestId}; states seen: ${JSON.stringify(seen)}; ingest logs: ${logs.join('\n')}`, { cause: error });
-		}
-	};
+	const stateOf = (host: TestClient, sfu: TestSfu, ingestId: string, state: IngestState['state'], timeoutMs = 30_000) => waitForIngestState(host, sfu, ingestId, state, timeoutMs);
 
 	it('refuses inside destinations by default, over signaling and REST, with a stable code and no device started', async () => {
 		const metrics = new URL(closed.url);
@@ -348,15 +339,7 @@ describe('ingest hardening: push endpoints cannot be taken over', function () {
 		await new Promise<void>((resolve) => socket.bind(port, address, resolve));
 		return socket;
 	};
-	const rtp = (pt: number, ssrc: number, seq: number) => {
-		const header = Buffer.alloc(12);
-		header[0] = 0x80;
-		header[1] = pt & 0x7f;
-		header.writeUInt16BE(seq & 0xffff, 2);
-		header.writeUInt32BE(seq * 3000, 4);
-		header.writeUInt32BE(ssrc, 8);
-		return Buffer.concat([header, randomBytes(400)]);
-	};
+	const rtp = (pt: number, ssrc: number, seq: number) => rtpPacket(pt, ssrc, seq);
 	/** Well-formed RTP with the endpoint's own payload type and SSRC (a sender that read the answer, or guessed right). */
 	const sendAs = async (socket: UdpSocket, stream: IngestEndpointInfo['streams'][number], count: number, from = 0) => {
 		for (let i = 0; i < count; i++) await new Promise<void>((resolve) => socket.send(rtp(stream.payloadType, stream.ssrc, from + i), stream.port, stream.ip, () => resolve()));

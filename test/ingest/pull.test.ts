@@ -7,6 +7,7 @@ import type { NotificationMap } from '../../server/protocol/index.js';
 import { waitFor } from '../support/processes.js';
 import { freeTcpPort } from '../support/redis.js';
 import { mintToken, startSfu, TestClient, type TestSfu } from '../support/sfu.js';
+import { waitForIngestState } from './ingestHelpers.js';
 
 type IngestState = NotificationMap['ingestState'];
 
@@ -36,15 +37,7 @@ describe('ingest: sources the server pulls', function () {
 		rmSync(media, { recursive: true, force: true });
 	});
 
-	const stateOf = async (ingestId: string, state: IngestState['state'], timeoutMs = 20_000) => {
-		try {
-			return await host.waitForNotification('ingestState', (d) => d.ingestId === ingestId && d.state === state, timeoutMs);
-		} catch (error) {
-			const seen = host.notifications.filter((n) => n.name === 'ingestState').map((n) => n.data);
-			const logs = sfu.logs.filter((l) => l['module'] === 'ingest').slice(-8).map((l) => JSON.stringify(l));
-			throw new Error(`no "${state}" for ${ingestId}; states seen: ${JSON.stringify(seen)}; ingest logs: ${logs.join('\n')}`, { cause: error });
-		}
-	};
+	const stateOf = (ingestId: string, state: IngestState['state'], timeoutMs = 20_000) => waitForIngestState(host, sfu, ingestId, state, timeoutMs);
 
 	const producerBytes = async (peerId: string): Promise<number> => {
 		const peer = sfu.server.rooms.get(room)!.peer(peerId);

@@ -7,7 +7,7 @@ import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { openDemo } from '../support/demoPage.js';
 import { waitFor } from '../support/processes.js';
 import { mintToken, startSfu, TestClient, type TestSfu } from '../support/sfu.js';
-import { pushCommand } from './pushCommand.js';
+import { pushCommand, rtpPacket } from './ingestHelpers.js';
 
 describe('ingest: device streams pushed over RTP', function () {
 	this.timeout(90_000);
@@ -51,15 +51,7 @@ describe('ingest: device streams pushed over RTP', function () {
 		const sendAll = async (packets: Buffer[]) => {
 			for (const packet of packets) await new Promise<void>((resolve) => socket.send(packet, video.port, '127.0.0.1', () => resolve()));
 		};
-		const rtp = (pt: number, ssrc: number, seq: number) => {
-			const header = Buffer.alloc(12);
-			header[0] = 0x80;
-			header[1] = pt & 0x7f;
-			header.writeUInt16BE(seq & 0xffff, 2);
-			header.writeUInt32BE(seq * 3000, 4);
-			header.writeUInt32BE(ssrc, 8);
-			return Buffer.concat([header, randomBytes(200)]);
-		};
+		const rtp = (pt: number, ssrc: number, seq: number) => rtpPacket(pt, ssrc, seq, 200);
 		await sendAll([
 			...Array.from({ length: 1000 }, () => randomBytes(1 + Math.floor(Math.random() * 1400))),
 			...Array.from({ length: 300 }, (_, i) => rtp(96, video.ssrc, i)),
