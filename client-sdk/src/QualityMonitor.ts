@@ -35,6 +35,15 @@ const PAUSE_HOLD_MAX_MS = 120_000;
 const CRAWLING_FPS = 3;
 /** Share of a sample interval a received camera video spent frozen that counts as congestion. */
 const FROZEN_SHARE = 0.2;
+/** Received audio losing at least this much (%) over a round trip of at least VOICE_RTT_S gets a deeper jitter buffer. */
+const VOICE_LOSS = 1;
+const VOICE_RTT_S = 0.15;
+/** The deepest jitter buffer asked for (ms): past it, a conversation is no longer one. */
+const VOICE_MAX_BUFFER_MS = 1000;
+/** The round trip assumed for a lossy publisher's uplink, ms (a phone on a weak cellular link). */
+const WEAK_UPLINK_RTT_MS = 500;
+/** Clean samples in a row before a deepened jitter buffer goes back to the browser's own (loss comes in spells). */
+const VOICE_RECOVERY_SAMPLES = 10;
 /** Samples in a row without a packet before a remote participant is 'lost'. */
 const LOST_SAMPLES = 2;
 
@@ -71,6 +80,8 @@ export class QualityMonitor {
 	readonly #freezes = new Map<string, { total: number; at: number }>();
 	/** Cameras paused for the downlink stay paused until then (performance.now()), holding longer each time. */
 	#pausedUntil = 0;
+	/** Per received audio consumer with a deepened jitter buffer: its target (ms) and clean samples in a row since. */
+	readonly #voiceProtected = new Map<string, { target: number; clean: number }>();
 	#pauseHoldMs = 0;
 
 	constructor(context: QualityMonitorContext, intervalMs: number) {
@@ -175,6 +186,7 @@ export class QualityMonitor {
 			return;
 		}
 		this.#degradeDownlink(inbound);
+		this.#protectVoice(inbound);
 		this.#degradeUplink(outbound);
 	}
 
@@ -239,6 +251,42 @@ export class QualityMonitor {
 		for (const [track] of this.#context.tracks()) track.setDownlinkLimit(this.#downCap, this.#downPaused);
 	}
 
+	/**
+	 * Received voice on a lossy, slow downlink: Opus FEC cannot help there (the server ends
+	 * RTCP, so the sender never hears of this leg's loss) and a retransmission takes a round
+	 * trip, longer than the browser's jitter buffer holds. Deepen the buffer to a round trip
+	 * plus a margin while the loss lasts: late is intelligible, concealed is not.
+	 */
+	#protectVoice(inbound: TrackStats[]): void {
+		const tracks = new Map([...this.#context.tracks()].map(([t]) => [t.consumerId, t]));
+		for (const s of inbound) {
+			if (s.kind !== 'audio' || !s.consumerId) continue;
+			const track = tracks.get(s.consumerId);
+			if (!track) continue;
+			const rtt = s.roundTripTime ?? 0;
+			const ownLeg = s.packetLossPercent >= VOICE_LOSS && rtt >= VOICE_RTT_S;
+			// The publisher's uplink loses too (the server's producer score): its retransmissions
+			// take that leg's round trip, which this browser cannot see; a weak uplink's is long.
+			const publisherLeg = upstreamLossPercent(track.score?.producerScore) >= VOICE_LOSS;
+			if (ownLeg || publisherLeg) {
+				const wanted = Math.max(ownLeg ? rtt * 1000 + 100 : 0, publisherLeg ? WEAK_UPLINK_RTT_MS + rtt * 1000 : 0);
+				// In 100 ms steps and only deeper while protected: every change of the audio delay
+				// makes the video re-synchronise to it (a freeze), so it must not follow each sample.
+				const target = Math.max(this.#voiceProtected.get(s.consumerId)?.target ?? 0, Math.min(VOICE_MAX_BUFFER_MS, Math.ceil(wanted / 100) * 100));
+				this.#voiceProtected.set(s.consumerId, { target, clean: 0 });
+				track.setJitterBufferTarget(target);
+			} else {
+				const protection = this.#voiceProtected.get(s.consumerId);
+				if (!protection) continue;
+				if (++protection.clean >= VOICE_RECOVERY_SAMPLES) {
+					this.#voiceProtected.delete(s.consumerId);
+					track.setJitterBufferTarget(null);
+				}
+			}
+		}
+		for (const id of this.#voiceProtected.keys()) if (!tracks.has(id)) this.#voiceProtected.delete(id);
+	}
+
 	/** Published simulcast: stop sending the top layers while the server reports loss. */
 	#degradeUplink(outbound: TrackStats[]): void {
 		const video = outbound.filter((s) => s.kind === 'video');
@@ -287,8 +335,11 @@ export function upstreamLossPercent(producerScore: number | undefined): number {
 	return 100 * (1 - Math.pow(Math.max(0, producerScore) / 10, 0.25));
 }
 
+/** Loss (%) at which only the lowest layer is sent or received: README's bandwidth steps put a 5 % link there. */
+const LOWEST_LAYER_LOSS = 5;
+
 function layerFor(lossPercent: number): VideoQuality {
-	if (lossPercent >= POOR.loss) return VideoQuality.Low;
+	if (lossPercent >= LOWEST_LAYER_LOSS) return VideoQuality.Low;
 	if (lossPercent >= GOOD.loss + 1) return VideoQuality.Medium;
 	return VideoQuality.High;
 }

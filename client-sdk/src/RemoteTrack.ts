@@ -58,6 +58,7 @@ export class RemoteTrack {
 	#hidden = false;
 	#bandwidthPaused = false;
 	#audioOnly = false;
+	#jitterBufferTarget: number | null = null;
 	/** What the server was last asked for. */
 	#sent: { spatial: number | undefined; temporal: number | undefined; paused: boolean } = { spatial: undefined, temporal: undefined, paused: false };
 	#applying: Promise<void> = Promise.resolve();
@@ -223,6 +224,24 @@ export class RemoteTrack {
 		this.#cap = cap;
 		this.#bandwidthPaused = pause;
 		void this.#apply();
+	}
+
+	/**
+	 * @internal Received audio on a lossy, slow downlink: the jitter buffer holds at least
+	 * `ms` so a lost voice packet's retransmission (one round trip away) still arrives before
+	 * its playout time. `null`: the browser's own adaptive target.
+	 */
+	setJitterBufferTarget(ms: number | null): void {
+		if (this.kind !== 'audio' || ms === this.#jitterBufferTarget) return;
+		// jitterBufferTarget: Chromium 114+; older browsers keep their own target.
+		const receiver = this.#consumer.rtpReceiver;
+		if (!receiver || !('jitterBufferTarget' in receiver)) return;
+		this.#jitterBufferTarget = ms;
+		try {
+			receiver.jitterBufferTarget = ms;
+		} catch {
+			// Out of the browser's range: it keeps its own target.
+		}
 	}
 
 	/** @internal Audio-only mode ({@link Room.setAudioOnly}): camera videos pause, other videos continue. */

@@ -215,7 +215,14 @@ describe('network: a consult through hospital firewalls (network namespaces, rea
 				await room.connect(url, joinToken);
 				await room.localParticipant.enableCamera();
 				for (let i = 0; i < 100 && !room.localParticipant.mediaPath; i++) await new Promise((r) => setTimeout(r, 100));
-				const paths = (await room.getTrackStats()).map((s) => `${s.direction}:${s.mediaPath}`);
+				// Each transport learns its path when its own candidate pair is chosen: the
+				// sending one may still be without it when the receiving one has it.
+				let paths: string[] = [];
+				for (let i = 0; i < 100; i++) {
+					paths = (await room.getTrackStats()).map((s) => `${s.direction}:${s.mediaPath}`);
+					if (paths.length > 0 && paths.every((p) => !p.endsWith(':undefined'))) break;
+					await new Promise((r) => setTimeout(r, 100));
+				}
 				await room.leave();
 				return { local: room.localParticipant.mediaPath, paths };
 			},
