@@ -335,11 +335,8 @@ export function upstreamLossPercent(producerScore: number | undefined): number {
 	return 100 * (1 - Math.pow(Math.max(0, producerScore) / 10, 0.25));
 }
 
-/** Loss (%) at which only the lowest layer is sent or received: README's bandwidth steps put a 5 % link there. */
-const LOWEST_LAYER_LOSS = 5;
-
 function layerFor(lossPercent: number): VideoQuality {
-	if (lossPercent >= LOWEST_LAYER_LOSS) return VideoQuality.Low;
+	if (lossPercent >= POOR.loss) return VideoQuality.Low;
 	if (lossPercent >= GOOD.loss + 1) return VideoQuality.Medium;
 	return VideoQuality.High;
 }
