@@ -270,9 +270,9 @@ export class QualityMonitor {
 			const publisherLeg = upstreamLossPercent(track.score?.producerScore) >= VOICE_LOSS;
 			if (ownLeg || publisherLeg) {
 				const wanted = Math.max(ownLeg ? rtt * 1000 + 100 : 0, publisherLeg ? WEAK_UPLINK_RTT_MS + rtt * 1000 : 0);
-				// In 100 ms steps and only deeper while protected: every change of the audio delay
-				// makes the video re-synchronise to it (a freeze), so it must not follow each sample.
-				const target = Math.max(this.#voiceProtected.get(s.consumerId)?.target ?? 0, Math.min(VOICE_MAX_BUFFER_MS, Math.ceil(wanted / 100) * 100));
+				// Set once per spell of loss, with a margin: every change of the audio delay makes the
+				// video re-synchronise to it (a freeze), so it must not follow the round trip's swings.
+				const target = this.#voiceProtected.get(s.consumerId)?.target ?? Math.min(VOICE_MAX_BUFFER_MS, Math.ceil((wanted + 100) / 100) * 100);
 				this.#voiceProtected.set(s.consumerId, { target, clean: 0 });
 				track.setJitterBufferTarget(target);
 			} else {
